@@ -1,0 +1,29 @@
+# nbgrader behaviour for the coordkit course (the one owner of nbgrader settings).
+# The gradebook URL comes from pyproject.toml [tool.coordkit] db_url: coordkit passes it on the
+# command line; when nbgrader is run by hand from this folder, the default below is used.
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "coordkit"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.db_url = os.environ.get(
+    "COORDKIT_DB_URL", "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"))
+
+# Trainees are not programmers: the released answer cell keeps its `q1_... = ""` line and no
+# `raise NotImplementedError()`; an empty answer fails the format check with a plain message.
+c.ClearSolutions.code_stub = {"python": ""}
+c.ClearSolutions.text_stub = "ここに回答を書いてください。 / Write your answer here."
+
+# Each test cell runs in a fresh kernel per notebook; a runaway answer is stopped after 30 s.
+c.ExecutePreprocessor.timeout = 30
+c.Execute.timeout = 30
+
+# Feedback never shows hidden tests, solutions or the expected answer in a traceback
+# (stock nbgrader leaks hidden tests into feedback: jupyter/nbgrader#917, #1363).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from coordkit.nbgrader_plugins import FeedbackRedaction  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,247 @@
+"""The `coordkit` command. Thin: parse, call one library function, print. A CoordkitError becomes
+one line on stderr and exit code 1. Heavy imports stay inside the commands so --help is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import CoordkitError
+
+
+def _settings(args):
+    from .config import load_settings
+
+    settings = load_settings(Path(args.root) if args.root else None)
+    overrides = {}
+    if getattr(args, "db_url", None):
+        overrides["db_url"] = args.db_url
+    if getattr(args, "reports", None):
+        overrides["reports_dir"] = Path(args.reports).resolve()
+    return settings.with_overrides(**overrides)
+
+
+def _banks(settings, ids=None):
+    from .banks import load_banks
+    from .facts import load_facts
+
+    return load_banks(settings.items_dir, load_facts(settings.facts), ids or None)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive; a cohort needs at least 1 trainee")
+    return value
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    settings = _settings(args)
+    result = run_demo(settings=settings, trainees=args.trainees or settings.default_trainees,
+                      seed=args.seed if args.seed is not None else settings.default_seed,
+                      cohort=args.cohort, build_book_step=not args.skip_book)
+    h = result.headline
+    print("\nDone. Where everything is:")
+    if result.book:
+        print(f"  Book (lecturers, trainees):  {result.book / 'index.html'}")
+    print(f"  Releases (trainees):         {result.releases}")
+    print(f"  Feedback (trainees):         {result.feedback}")
+    print(f"  Per-item scores:             {result.scores}")
+    for path in result.report:
+        print(f"  Evaluation report:           {path}")
+    print(f"\nCohort {args.cohort or settings.default_cohort}: {h['trainees']} trainees, "
+          f"{h['submissions']} submissions, mean autograded score {h['mean_auto_percent']}%, "
+          f"{h['at_or_above_pass_mark']} at or above {h['pass_mark_percent']:g}% (assumed pass mark), "
+          f"{h['awaiting_manual_grading']} written answers awaiting manual grading, "
+          f"mean module satisfaction {h['mean_satisfaction']}/5.")
+    print("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from tqdm import tqdm
+
+    from .simulate import simulate_cohort
+
+    settings = _settings(args)
+    banks = _banks(settings, args.assignments)
+    with tqdm(total=args.trainees * len(banks), desc="Submissions", unit="notebook") as bar:
+        result = simulate_cohort(banks, settings=settings, trainees=args.trainees,
+                                 seed=args.seed if args.seed is not None else settings.default_seed,
+                                 cohort=args.cohort, tick=lambda: bar.update(1))
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .course import release_assignments
+
+    settings = _settings(args)
+    result = release_assignments(_banks(settings, args.assignments), settings=settings, force=args.force)
+    print(f"released: {', '.join(result.released) or '-'}; unchanged: {', '.join(result.reused) or '-'} "
+          f"-> {settings.course_root / 'release'}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading import grade_cohort
+
+    settings = _settings(args)
+    ids = [b.id for b in _banks(settings, args.assignments)]
+    result = grade_cohort(ids, settings=settings)
+    for a in ids:
+        print(f"{a}: {result.submissions[a]} submissions, {result.graded[a]} graded, {result.reused[a]} reused")
+    print(f"feedback: {settings.course_root / 'feedback'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .course import export_scores
+
+    settings = _settings(args)
+    scores = export_scores(settings=settings, assignments=args.assignments or None)
+    out = Path(args.out) if args.out else settings.reports_dir / "scores.csv"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scores.to_csv(out, index=False, lineterminator="\n")
+    except OSError as exc:
+        from .errors import OutputError
+        raise OutputError(f"cannot write {out} ({exc.strerror}); pass a writable --out") from None
+    print(f"{len(scores)} rows -> {out}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .report import run_evaluation
+
+    settings = _settings(args)
+    cohort = args.cohort or settings.default_cohort
+    result = run_evaluation(settings=settings, cohort=cohort, data_dir=Path(args.data) if args.data else None,
+                            out_dir=Path(args.out) if args.out else None)
+    for path in result.html:
+        print(f"report: {path}")
+    print(f"figures: {len(result.figures)} PNG in {result.out_dir / 'figures'}")
+    return 0
+
+
+def cmd_book_build(args) -> int:
+    from .book import build_book
+
+    result = build_book(settings=_settings(args))
+    print(f"book: {result.html_dir / 'index.html'} ({result.seconds:.1f} s, {result.executed} page(s) executed)")
+    return 0
+
+
+def cmd_facts_check(args) -> int:
+    from .facts import load_facts
+
+    settings = _settings(args)
+    registry = load_facts(Path(args.file) if args.file else settings.facts)
+    print(f"{registry.path}: {len(registry)} facts, all with a source and a verification date")
+    return 0
+
+
+def cmd_facts_review(args) -> int:
+    import datetime as dt
+
+    from .facts import load_facts, parse_age, review_facts
+
+    settings = _settings(args)
+    registry = load_facts(settings.facts)
+    days = parse_age(args.older_than)
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    due = review_facts(registry, older_than_days=days, today=today)
+    if not due:
+        print(f"No fact was last verified more than {days} days before {today}. ({len(registry)} facts)")
+        return 0
+    print(f"{len(due)} of {len(registry)} facts were last verified more than {days} days before {today}:")
+    for fact in due:
+        print(f"  {fact.id}  verified {fact.verified} ({fact.age_days(today)} days ago)  {fact.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coordkit", description=(
+        "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
+        "case studies and the cohort evaluation."))
+    parser.add_argument("--root", help="the coordkit checkout (default: found upwards from here)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run a whole training cycle on a simulated cohort")
+    p.add_argument("--trainees", type=_positive, help="cohort size (default 60)")
+    p.add_argument("--seed", type=int, help="random seed (default 2024)")
+    p.add_argument("--cohort", help="cohort id (default: sample)")
+    p.add_argument("--skip-book", action="store_true", help="do not build the book")
+    p.add_argument("--db-url", help="gradebook SQLAlchemy URL (default from pyproject.toml)")
+    p.add_argument("--reports", help="reports folder (default reports/)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulate", help="generate a synthetic cohort and its submissions")
+    p.add_argument("--trainees", type=_positive, default=60)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--cohort")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("release", help="generate source notebooks from the item banks and release them")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--force", action="store_true", help="release again even if unchanged")
+    p.add_argument("--db-url")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("grade", help="autograde every submission and generate feedback")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--db-url")
+    p.add_argument("--reports")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("export", help="per-trainee, per-item scores from the gradebook as CSV")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--out", help="CSV file (default reports/scores.csv)")
+    p.add_argument("--db-url")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("evaluate", help="run the evaluation notebooks and write the HTML report")
+    p.add_argument("--cohort")
+    p.add_argument("--data", help="cohort folder (default datasets/cohorts/<cohort>)")
+    p.add_argument("--out", help="report folder (default reports/<cohort>)")
+    p.set_defaults(func=cmd_evaluate)
+
+    book = sub.add_parser("book", help="the curriculum book").add_subparsers(dest="book_command", required=True)
+    p = book.add_parser("build", help="build the book (warnings are errors, execution cached)")
+    p.add_argument("--reports")
+    p.set_defaults(func=cmd_book_build)
+
+    facts = sub.add_parser("facts", help="the facts registry").add_subparsers(dest="facts_command", required=True)
+    p = facts.add_parser("check", help="validate datasets/facts.yml")
+    p.add_argument("--file", help="another facts file to check")
+    p.set_defaults(func=cmd_facts_check)
+    p = facts.add_parser("review", help="list facts due for re-verification")
+    p.add_argument("--older-than", default="180d", help="age, e.g. 180d, 6m, 1y (default 180d)")
+    p.add_argument("--today", help="reference date YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_facts_review)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CoordkitError as exc:
+        print(f"coordkit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("coordkit: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
