@@ -18,6 +18,19 @@ def page_facts() -> FactRegistry:
     return load_facts(load_settings(find_root()).facts)
 
 
+def _first_problem(text: str) -> str:
+    """The first warning or error Sphinx reported, without colour codes."""
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    for marker in ("WARNING:", "ERROR:", "Error:", "Exception"):
+        for line in plain.splitlines():
+            if marker in line:
+                return line.strip()
+    lines = [l for l in plain.splitlines() if l.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
 @dataclass(frozen=True)
 class BuildResult:
     html_dir: Path
@@ -46,7 +59,5 @@ def build_book(*, settings: Settings, builder: str = "html") -> BuildResult:
     text = proc.stdout + proc.stderr
     executed = text.count("Executing:") + text.count("Executing notebook")
     if proc.returncode != 0:
-        problems = [l.strip() for l in text.splitlines() if "WARNING" in l or "ERROR" in l or "Error" in l]
-        first = problems[0] if problems else text.strip().splitlines()[-1:] or ["unknown error"]
-        raise ToolError(f"book build failed: {first if isinstance(first, str) else first[0]}; full log: {log}")
+        raise ToolError(f"book build failed: {_first_problem(text)}; full log: {log}")
     return BuildResult(html_dir=settings.build_dir / "html", seconds=seconds, executed=executed, log=log)

@@ -1,0 +1,107 @@
+"""Errors a user can cause get one line naming the problem and the fix, exit code 1, no traceback."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def coordkit(*args, cwd, env=None):
+    exe = Path(sys.executable).parent / "coordkit"
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def checkout(tmp_path, root):
+    """A minimal copy of the repository: configuration, facts and item banks."""
+    for rel in ("pyproject.toml", "datasets/facts.yml", "graders/items", "graders/rubrics",
+                "assignments/nbgrader_config.py"):
+        src, dst = root / rel, tmp_path / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
+    return tmp_path
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_help_is_quick_and_lists_the_commands(root):
+    proc = coordkit("--help", cwd=root)
+    assert proc.returncode == 0
+    for command in ("demo", "simulate", "release", "grade", "export", "evaluate", "book", "facts"):
+        assert command in proc.stdout
+
+
+def test_missing_facts_file(checkout):
+    (checkout / "datasets" / "facts.yml").unlink()
+    proc = coordkit("facts", "check", cwd=checkout)
+    assert_one_line_error(proc, "coordkit: error:", "facts.yml not found", "restore it from git")
+
+
+def test_malformed_facts_file(checkout):
+    path = checkout / "datasets" / "facts.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "  - id: [unclosed\n", encoding="utf-8")
+    proc = coordkit("release", cwd=checkout)
+    assert_one_line_error(proc, "facts.yml line", "malformed YAML", "fix the file")
+
+
+def test_fact_without_source(checkout):
+    path = checkout / "datasets" / "facts.yml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    source: https://www.moj.go.jp/isa/applications/procedures/nyuukokukanri10_00014.html\n", "", 1)
+    path.write_text(text, encoding="utf-8")
+    proc = coordkit("facts", "check", cwd=checkout)
+    assert_one_line_error(proc, "residence.affiliation_notice_days", "missing source")
+
+
+def test_unknown_assignment_id(checkout):
+    proc = coordkit("release", "cs99_nothing", cwd=checkout)
+    assert_one_line_error(proc, "unknown assignment id(s) cs99_nothing", "known: ", "cs01_job_loss")
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_cohort_size_of_zero_or_less(checkout, size):
+    for command in (("simulate",), ("demo",)):
+        proc = coordkit(*command, "--trainees", size, cwd=checkout)
+        assert proc.returncode == 2
+        assert "not positive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; covered by the file-in-the-way case")
+def test_unwritable_reports_folder_permissions(checkout):
+    locked = checkout / "locked"
+    locked.mkdir(mode=0o500)
+    proc = coordkit("export", "--out", str(locked / "x" / "scores.csv"), cwd=checkout)
+    assert_one_line_error(proc, "cannot write")
+
+
+def test_output_folder_that_cannot_be_written(checkout):
+    blocker = checkout / "blocked"
+    blocker.write_text("a file where a folder should be")
+    proc = coordkit("book", "build", "--reports", str(blocker / "reports"), cwd=checkout)
+    assert_one_line_error(proc, "cannot write the reports folder", str(blocker), "choose a writable folder")
+    proc = coordkit("evaluate", "--data", str(checkout.parent / "none"), cwd=checkout)
+    assert_one_line_error(proc, "no such cohort folder")
+
+
+def test_not_a_checkout(tmp_path):
+    proc = coordkit("facts", "check", cwd=tmp_path)
+    assert_one_line_error(proc, "no pyproject.toml with [tool.coordkit]")
+
+
+def test_facts_review_lists_due_facts_with_sources(root):
+    proc = coordkit("facts", "review", "--older-than", "30d", "--today", "2027-06-01", cwd=root)
+    assert proc.returncode == 0
+    assert "were last verified more than 30 days before 2027-06-01" in proc.stdout
+    assert "https://" in proc.stdout
+    proc = coordkit("facts", "review", "--older-than", "180d", "--today", "2026-11-28", cwd=root)
+    assert "No fact was last verified more than 180 days" in proc.stdout

@@ -1,0 +1,91 @@
+"""`coordkit demo` end to end on a small cohort, in a temporary copy of the repository, twice."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def repo_copy(root: Path, target: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=root,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        src = root / rel
+        if src.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / rel)
+    cache = root / "_build" / ".jupyter_cache"      # a warm execution cache, as a lecturer would have
+    if cache.is_dir():
+        shutil.copytree(cache, target / "_build" / ".jupyter_cache")
+    return target
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, root, tool_path_env):
+    copy = repo_copy(root, tmp_path_factory.mktemp("clone"))
+    exe = str(Path(sys.executable).parent / "coordkit")
+    first = subprocess.run([exe, "demo", "--trainees", "4", "--seed", "11"], cwd=copy, env=tool_path_env,
+                           capture_output=True, text=True, timeout=1800)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    second = subprocess.run([exe, "demo", "--trainees", "4", "--seed", "11"], cwd=copy, env=tool_path_env,
+                            capture_output=True, text=True, timeout=1800)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    return copy, first, second
+
+
+def banks(copy):
+    return sorted(p.stem for p in (copy / "graders" / "items").glob("*.yml"))
+
+
+def test_every_stage_leaves_its_output(demo):
+    copy, first, _ = demo
+    assert (copy / "_build" / "html" / "index.html").is_file()
+    for assignment in banks(copy):
+        assert (copy / "assignments" / "release" / assignment / f"{assignment}.ipynb").is_file()
+        for trainee in ("tr001", "tr004"):
+            assert (copy / "assignments" / "feedback" / trainee / assignment / f"{assignment}.html").is_file()
+    report = copy / "reports" / "sample" / "cohort_report.html"
+    assert report.is_file()
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', report.read_text(encoding="utf-8"))
+    assert list((copy / "reports" / "sample" / "figures").glob("*.png"))
+
+
+def test_summary_says_where_things_are_and_the_headline(demo):
+    _, first, _ = demo
+    out = first.stdout
+    for label in ("Book (lecturers, trainees):", "Releases (trainees):", "Feedback (trainees):",
+                  "Evaluation report:"):
+        assert label in out
+    assert re.search(r"Cohort sample: 4 trainees, \d+ submissions, mean autograded score [\d.]+%", out)
+    for n in range(1, 7):
+        assert f"[{n}/6]" in out
+
+
+def test_scores_cover_every_trainee_and_item(demo):
+    import pandas as pd
+
+    copy, _, _ = demo
+    scores = pd.read_csv(copy / "datasets" / "cohorts" / "sample" / "scores.csv")
+    assert sorted(scores["trainee_id"].unique()) == ["tr001", "tr002", "tr003", "tr004"]
+    assert sorted(scores["assignment"].unique()) == banks(copy)
+    assert scores.groupby("trainee_id").size().nunique() == 1          # the same items for everyone
+    assert (scores["score"] <= scores["max_score"]).all()
+
+
+def test_second_run_reuses_what_is_current(demo):
+    _, _, second = demo
+    assert re.search(r"released: -; unchanged, reused: ", second.stdout)
+    assert re.search(r"0 written, \d+ unchanged", second.stdout)
+    assert re.search(r"graded 0, reused [1-9]\d*", second.stdout)
+
+
+def test_feedback_shows_no_hidden_tests(demo):
+    copy, _, _ = demo
+    for html in (copy / "assignments" / "feedback").rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, html
