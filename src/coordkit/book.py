@@ -43,21 +43,66 @@ class BuildResult:
                 "log": str(self.log)}
 
 
-def build_book(*, settings: Settings, builder: str = "html") -> BuildResult:
-    """`jupyter-book build` with warnings as errors, nitpicky references and the execution cache.
-    Raises ToolError with the first warning and the log path when the build fails."""
-    from .course import log_dir, tool_env
+def merged_config(root: Path, overlay: Path, target: Path) -> Path:
+    """_config.yml with the edition's overrides (e.g. _config_ja.yml) merged over it, so that the
+    book's configuration keeps one owner and an edition states only what differs."""
+    import yaml
 
-    log = log_dir(settings) / "book_build.log"
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(settings.root),
-           "--path-output", str(settings.build_dir.parent), "--builder", builder,
-           "--warningiserror", "--nitpick", "--keep-going"]
+    def merge(base, extra):
+        out = dict(base)
+        for key, value in (extra or {}).items():
+            out[key] = merge(out.get(key, {}), value) if isinstance(value, dict) and isinstance(
+                out.get(key), dict) else value
+        return out
+
+    base = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    extra = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(merge(base, extra), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def _run_build(settings: Settings, args: list[str], log: Path) -> tuple[float, int]:
+    from .course import tool_env
+
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(settings.root), *args,
+           "--builder", "html", "--warningiserror", "--nitpick", "--keep-going"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=settings.root, env=tool_env(settings), capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    log.write_text("$ " + " ".join(cmd) + "\n" + proc.stdout + proc.stderr, encoding="utf-8")
     text = proc.stdout + proc.stderr
-    executed = text.count("Executing:") + text.count("Executing notebook")
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write("$ " + " ".join(cmd) + "\n" + text)
     if proc.returncode != 0:
         raise ToolError(f"book build failed: {_first_problem(text)}; full log: {log}")
-    return BuildResult(html_dir=settings.build_dir / "html", seconds=seconds, executed=executed, log=log)
+    return seconds, text.count("Executing:") + text.count("Executing notebook")
+
+
+def build_book(*, settings: Settings, editions: tuple[str, ...] | None = None) -> BuildResult:
+    """`jupyter-book build` with warnings as errors, nitpicky references and the execution cache.
+    The English edition goes to _build/html/; when _config_ja.yml and _toc_ja.yml exist, the
+    Japanese edition goes to _build/html/ja/. Raises ToolError with the first warning and the log."""
+    import shutil
+
+    from .course import log_dir
+
+    log = log_dir(settings) / "book_build.log"
+    log.write_text("", encoding="utf-8")
+    root = settings.root
+    if editions is None:
+        editions = ("en", "ja") if (root / "_config_ja.yml").is_file() and (root / "_toc_ja.yml").is_file() else ("en",)
+    html = settings.build_dir / "html"
+    seconds = executed = 0
+    if "en" in editions:
+        s, e = _run_build(settings, ["--path-output", str(settings.build_dir.parent)], log)
+        seconds, executed = seconds + s, executed + e
+    if "ja" in editions:
+        config = merged_config(root, root / "_config_ja.yml", settings.build_dir / "ja" / "_config.yml")
+        out = settings.build_dir / "ja"
+        s, e = _run_build(settings, ["--config", str(config), "--toc", str(root / "_toc_ja.yml"),
+                                     "--path-output", str(out)], log)
+        seconds, executed = seconds + s, executed + e
+        target = html / "ja"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(out / "_build" / "html", target)
+    return BuildResult(html_dir=html, seconds=seconds, executed=executed, log=log)
