@@ -16,7 +16,7 @@ import yaml
 from .errors import FactsError
 
 UNITS = {
-    # unit: (English format, Japanese format)
+    # unit: (English format, Japanese format); English takes the singular for 1 (SINGULAR)
     "days": ("{v} days", "{v}日"),
     "months": ("{v} months", "{v}か月"),
     "years": ("{v} years", "{v}年"),
@@ -26,6 +26,7 @@ UNITS = {
     "count": ("{v:,}", "{v:,}"),
     "text": ("{v}", "{v}"),
 }
+SINGULAR = {"days": "{v} day", "months": "{v} month", "years": "{v} year"}
 SOURCE_KINDS = {"ISA", "official", "municipal", "3P", "NEWS"}
 REQUIRED = ("id", "value", "unit", "en", "ja", "source", "source_kind", "verified")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -80,11 +81,16 @@ class Fact:
     verified: dt.date
     sources_more: tuple[str, ...] = ()
     note: str = ""
+    value_ja: Any = None            # a text value as it reads in Japanese (e.g. 1月1日 for 1 January)
 
     def display(self, lang: str = "en") -> str:
-        """The value with its unit, e.g. '14 days' / '14日', '¥500,000' / '500,000円'."""
+        """The value with its unit, e.g. '14 days' / '14日', '1 year' / '1年', '¥500,000' / '500,000円'."""
         en, ja = UNITS[self.unit]
-        return (ja if lang == "ja" else en).format(v=self.value)
+        if lang == "ja":
+            return ja.format(v=self.value_ja if self.value_ja is not None else self.value)
+        if self.value == 1 and self.unit in SINGULAR:
+            en = SINGULAR[self.unit]
+        return en.format(v=self.value)
 
     def statement(self, lang: str = "en") -> str:
         """The sentence that states the fact, with the value filled in."""
@@ -154,10 +160,14 @@ def _check_entry(entry: Any, index: int, path: Path) -> Fact:
     for lang in ("en", "ja"):
         if "{value}" not in str(entry[lang]) and entry["unit"] != "text":
             raise FactsError(f"{where}: the {lang} statement must contain {{value}} where the value goes")
+    if (entry["unit"] == "text" and "{value}" in str(entry["ja"]) and entry.get("value_ja") is None
+            and re.search(r"[A-Za-z]{2,}", str(entry["value"]))):
+        raise FactsError(f"{where}: the Japanese statement would show the English value {entry['value']!r}; "
+                         "add value_ja with the value as it reads in Japanese")
     return Fact(id=entry["id"], value=entry["value"], unit=entry["unit"], en=str(entry["en"]).strip(),
                 ja=str(entry["ja"]).strip(), source=entry["source"], source_kind=entry["source_kind"],
                 verified=verified, sources_more=tuple(entry.get("sources_more", [])),
-                note=str(entry.get("note", "")).strip())
+                note=str(entry.get("note", "")).strip(), value_ja=entry.get("value_ja"))
 
 
 def load_facts(path: Path | str) -> FactRegistry:

@@ -118,3 +118,30 @@ def test_used_fact_ids_reads_both_roles():
 def test_the_registry_in_the_repository_loads(facts):
     assert len(facts) >= 30
     assert all(f.source.startswith("http") and f.verified for f in facts)
+
+
+def test_one_takes_the_singular_in_english_only(tmp_path):
+    facts = load_facts(write(tmp_path, GOOD.replace("value: 14", "value: 1")))
+    assert facts["residence.moving_days"].display("en") == "1 day"
+    assert facts["residence.moving_days"].display("ja") == "1日"
+
+
+TEXT_FACT = """\
+facts:
+  - id: tax.reference_date
+    value: 1 January
+    unit: text
+    en: Levied on {value}.
+    ja: "{value}に課税します。"
+    source: https://example.org/tax
+    source_kind: municipal
+    verified: 2026-01-10
+"""
+
+
+def test_a_text_value_reads_in_japanese_in_the_japanese_edition(tmp_path):
+    with pytest.raises(FactsError, match="would show the English value '1 January'; add value_ja"):
+        load_facts(write(tmp_path, TEXT_FACT))
+    facts = load_facts(write(tmp_path, TEXT_FACT.replace("    unit: text\n", "    unit: text\n    value_ja: 1月1日\n")))
+    assert facts["tax.reference_date"].statement("ja") == "1月1日に課税します。"
+    assert facts["tax.reference_date"].statement("en") == "Levied on 1 January."
