@@ -227,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", default="180d", help="age, e.g. 180d, 6m, 1y (default 180d)")
     p.add_argument("--today", help="reference date YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_facts_review)
+
+    from . import cli_certify
+
+    cli_certify.register(sub)
     return parser
 
 

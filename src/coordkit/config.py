@@ -21,6 +21,7 @@ class Settings:
     reports_dir: Path
     build_dir: Path
     db_url: str
+    register_url: str = ""          # the register of certified coordinators (personal data; git-ignored)
     default_cohort: str = "sample"
     default_seed: int = 2024
     default_trainees: int = 60
@@ -45,7 +46,7 @@ def find_root(start: Path | None = None) -> Path:
         "run coordkit from inside a coordkit checkout (or pass --root)")
 
 
-def _absolute_db_url(url: str, root: Path) -> str:
+def absolute_db_url(url: str, root: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/"):
         return prefix + str(root / url[len(prefix):])
@@ -76,5 +77,7 @@ def load_settings(root: Path | None = None) -> Settings:
     values = dict(table)
     for key in _PATH_KEYS:
         values[key] = (root / values[key]).resolve()
-    values["db_url"] = _absolute_db_url(values["db_url"], root)
+    values["db_url"] = absolute_db_url(values["db_url"], root)
+    if "register_url" in values:
+        values["register_url"] = absolute_db_url(values["register_url"], root)
     return Settings(root=root, **values)
