@@ -119,6 +119,9 @@ _HEAD = {"en": ("Fact", "Source", "Kind", "Verified"), "ja": ("事実", "出典"
 def _resolve(app: Sphinx, doctree, docname: str) -> None:
     used = getattr(app.env, "coordkit_facts_used", {}).get(docname, [])
     registry = _registry(app) if used else None
+    if used:   # official pages first, then municipal, third-party and press; stable within a kind
+        order = ["ISA", "official", "municipal", "3P", "NEWS"]
+        used = sorted(used, key=lambda i: order.index(registry[i].source_kind))
     lang = _lang(app)
     for node in doctree.findall(fact_sources_node):
         if not used:
