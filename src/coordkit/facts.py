@@ -82,6 +82,11 @@ class Fact:
     sources_more: tuple[str, ...] = ()
     note: str = ""
     value_ja: Any = None            # a text value as it reads in Japanese (e.g. 1月1日 for 1 January)
+    note_ja: str = ""
+
+    def caveat(self, lang: str = "en") -> str:
+        """The note a reader must see, in the edition's language (English if no Japanese note)."""
+        return (self.note_ja or self.note) if lang == "ja" else self.note
 
     def display(self, lang: str = "en") -> str:
         """The value with its unit, e.g. '14 days' / '14日', '1 year' / '1年', '¥500,000' / '500,000円'."""
@@ -157,6 +162,9 @@ def _check_entry(entry: Any, index: int, path: Path) -> Fact:
         raise FactsError(f"{where}: verified must be a date (YYYY-MM-DD)")
     if entry["unit"] in ("days", "months", "years", "yen", "age", "count") and not isinstance(entry["value"], int):
         raise FactsError(f"{where}: value {entry['value']!r} must be a whole number for unit {entry['unit']}")
+    if entry.get("note") and not entry.get("note_ja"):
+        raise FactsError(f"{where}: the note has no Japanese version; add note_ja so that readers of the "
+                         "Japanese edition see the caveat too")
     for lang in ("en", "ja"):
         if "{value}" not in str(entry[lang]) and entry["unit"] != "text":
             raise FactsError(f"{where}: the {lang} statement must contain {{value}} where the value goes")
@@ -167,7 +175,8 @@ def _check_entry(entry: Any, index: int, path: Path) -> Fact:
     return Fact(id=entry["id"], value=entry["value"], unit=entry["unit"], en=str(entry["en"]).strip(),
                 ja=str(entry["ja"]).strip(), source=entry["source"], source_kind=entry["source_kind"],
                 verified=verified, sources_more=tuple(entry.get("sources_more", [])),
-                note=str(entry.get("note", "")).strip(), value_ja=entry.get("value_ja"))
+                note=str(entry.get("note", "")).strip(), value_ja=entry.get("value_ja"),
+                note_ja=str(entry.get("note_ja", "")).strip())
 
 
 def load_facts(path: Path | str) -> FactRegistry:

@@ -36,8 +36,8 @@ class SelfCheck:
         parts.append("</ol><details><summary>答えと解説 / Answers</summary><ol>")
         for q in self.questions:
             letter = "ABCDEFG"[q.answer]
-            parts.append(f"<li><strong>{letter}</strong>: {html.escape(q.options[q.answer])}. "
-                         f"{html.escape(q.explanation)}</li>")
+            explanation = f"<br/>{html.escape(q.explanation)}" if q.explanation else ""
+            parts.append(f"<li><strong>{letter}</strong>: {html.escape(q.options[q.answer])}{explanation}</li>")
         parts.append("</ol></details></div>")
         return "".join(parts)
 

@@ -11,6 +11,7 @@ An unknown fact id is a build warning, so a build with warnings as errors stops 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -61,6 +62,12 @@ def _make_role(full: bool):
         if fact_id not in env.coordkit_facts_used[env.docname]:
             env.coordkit_facts_used[env.docname].append(fact_id)
         lang = _lang(app)
+        if lang == "ja" and not full and fact.unit == "text" and fact.value_ja is None and re.search(
+                r"[A-Za-z]{2,}", str(fact.value)):
+            msg = inliner.reporter.warning(
+                f"fact {fact_id!r} has no Japanese value: add value_ja to it in {fact_id and _registry(app).path}, "
+                "or cite it with {fact-text}", line=lineno)
+            return [inliner.problematic(rawtext, rawtext, msg)], [msg]
         label = fact.statement(lang) if full else fact.display(lang)
         ref = nodes.reference(rawtext, label, refuri=fact.source, classes=["coordkit-fact"],
                               reftitle=f"{fact.id} · verified {fact.verified.isoformat()}")
@@ -102,7 +109,7 @@ class FactTable(Directive):
             row += nodes.entry("", nodes.paragraph("", "", nodes.literal(text=fact.id)))
             statement = nodes.paragraph(text=fact.statement(lang))
             if fact.note:
-                statement += nodes.emphasis(text=" " + fact.note)
+                statement += nodes.emphasis(text=" " + fact.caveat(lang))
             row += nodes.entry("", statement)
             link = nodes.paragraph()
             link += nodes.reference("", fact.source_kind, refuri=fact.source)
@@ -136,9 +143,28 @@ def _resolve(app: Sphinx, doctree, docname: str) -> None:
             verified = "verified" if lang == "en" else "確認日"
             para += nodes.Text(f" [{fact.source_kind}; {verified} {fact.verified.isoformat()}]")
             if fact.note:
-                para += nodes.emphasis(text=" " + fact.note)
+                para += nodes.emphasis(text=" " + fact.caveat(lang))
             bullets += nodes.list_item("", para)
         node.replace_self(bullets)
+
+
+_QUOTED_ID = re.compile(r"""["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
+
+
+def _code_cell_facts(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Facts that code cells read from the registry (e.g. F["pension.lump_sum_claim_years"]) are
+    cited too, so the page's sources block lists them."""
+    text = source[0]
+    if "page_facts" not in text:
+        return
+    registry = _registry(app)
+    env = app.env
+    if not hasattr(env, "coordkit_facts_used"):
+        env.coordkit_facts_used = {}
+    used = env.coordkit_facts_used.setdefault(docname, [])
+    for fact_id in _QUOTED_ID.findall(text):
+        if fact_id in registry and fact_id not in used:
+            used.append(fact_id)
 
 
 def _purge(app, env, docname):
@@ -160,6 +186,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("fact-sources", FactSources)
     app.add_directive("fact-table", FactTable)
     app.connect("doctree-resolved", _resolve)
+    app.connect("source-read", _code_cell_facts)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

@@ -12,8 +12,8 @@ import yaml
 from coordkit.facts import used_fact_ids
 
 
-def toc_files(root: Path) -> list[str]:
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+def toc_files(root: Path, name: str = "_toc.yml") -> list[str]:
+    toc = yaml.safe_load((root / name).read_text(encoding="utf-8"))
     found = [toc["root"]]
 
     def walk(node):
@@ -36,14 +36,18 @@ def tracked(root: Path, pattern: str) -> list[Path]:
     return [root / p for p in out]
 
 
+def tocs(root: Path) -> list[str]:
+    return ["_toc.yml"] + (["_toc_ja.yml"] if (root / "_toc_ja.yml").is_file() else [])
+
+
 def test_every_toc_entry_exists_under_book(root):
-    for entry in toc_files(root):
+    for entry in (e for name in tocs(root) for e in toc_files(root, name)):
         assert entry.startswith("book/"), f"_toc.yml entry {entry} must start with book/"
         assert (root / f"{entry}.md").is_file(), f"_toc.yml lists {entry} but {entry}.md does not exist"
 
 
 def test_every_page_is_in_the_toc(root):
-    listed = {f"{e}.md" for e in toc_files(root)}
+    listed = {f"{e}.md" for name in tocs(root) for e in toc_files(root, name)}
     pages = {str(p.relative_to(root)) for p in (root / "book").rglob("*.md")}
     orphans = sorted(pages - listed)
     assert not orphans, f"pages not in _toc.yml (add them or delete them): {orphans}"

@@ -145,3 +145,12 @@ def test_a_text_value_reads_in_japanese_in_the_japanese_edition(tmp_path):
     facts = load_facts(write(tmp_path, TEXT_FACT.replace("    unit: text\n", "    unit: text\n    value_ja: 1月1日\n")))
     assert facts["tax.reference_date"].statement("ja") == "1月1日に課税します。"
     assert facts["tax.reference_date"].statement("en") == "Levied on 1 January."
+
+
+def test_a_caveat_reaches_readers_of_both_editions(tmp_path):
+    noted = GOOD.replace("    verified: 2026-01-10\n", "    verified: 2026-01-10\n    note: Not confirmed by ISA.\n", 1)
+    with pytest.raises(FactsError, match="the note has no Japanese version; add note_ja"):
+        load_facts(write(tmp_path, noted))
+    both = noted.replace("    note: Not confirmed by ISA.\n", "    note: Not confirmed by ISA.\n    note_ja: 未確認です。\n")
+    fact = load_facts(write(tmp_path, both))["residence.moving_days"]
+    assert fact.caveat("en") == "Not confirmed by ISA." and fact.caveat("ja") == "未確認です。"
