@@ -19,8 +19,16 @@ c.ClearSolutions.text_stub = "ここに回答を書いてください。 / Write
 c.ExecutePreprocessor.timeout = 30
 c.Execute.timeout = 30
 
+# Stock nbgrader scores a test cell 0 when it writes anything to stderr, so a library warning can
+# zero a correct answer. In this course a test fails only by raising (a wrong answer fails its
+# assertion; a malformed one raises AnswerFormatError): stderr output is dropped before scoring.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]"
+
 # Feedback never shows hidden tests, solutions or the expected answer in a traceback
-# (stock nbgrader leaks hidden tests into feedback: jupyter/nbgrader#917, #1363).
+# (stock nbgrader leaks hidden tests into feedback: jupyter/nbgrader#917, #1363); after each
+# written answer it shows the rubric it was graded with (from the source notebook, without the
+# model answer).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 

@@ -3,24 +3,74 @@
 Each item is tagged with its syllabus unit and competency; the nbgrader source notebook is generated
 from the bank, so that items are analysed and revised in one place. Answers that depend on a rule
 (a deadline, an amount) are computed from datasets/facts.yml, so a changed rule changes the key.
+
+Bank file (see graders/items/cs01_job_loss.yml for a full example)::
+
+    id: cs01_job_loss                 # = file name; case studies cs<NN>_<slug>
+    kind: case_study                  # case_study | test | report
+    title_ja / title_en / intro / case / units / domains
+    items:
+      - grade_id: q1_notice_deadline  # q<N>_<what>, stable forever (the gradebook keys on it)
+        kind: date                    # choice | order | date | number | text | manual
+        points: 2
+        unit: TP1-B2                  # syllabus unit; competency C1..C4; difficulty: logit
+        competency: C1
+        difficulty: 0.2
+        context: ...                   # optional: a scenario shown before the question
+        domains: [residence, labour]  # optional: the life domains the item combines
+        prompt: ...
+        options: {A: ..., B: ...}     # choice and order items
+        answer: {deadline: {from: 2025-03-31, fact: residence.affiliation_notice_days}}
+        accept: [...]                 # text items: other acceptable answers (normalised like the key)
+        distractors: [...]            # plausible wrong answers (the simulator draws from them)
+        model_answer: ...             # manual items; graded with graders/rubrics/<bank id>.yml
+        template: ...                 # manual items: text the trainee's answer cell starts with
+
+Answer rules (`answer:` and each distractor may be a literal or one rule):
+
+- `fact: <id>`: the fact's value;
+- `deadline: {from: <date>, fact: <id>}` / `after: {date, fact}`: the date plus the fact's period
+  (days, months or years, by the fact's unit; the day of the event is not counted, so the last day
+  of "within N days" is the event date + N days);
+- `before: {date, fact}` / `months_before` / `months_after`: the same, backwards or forwards;
+- `amount: {fact: <id>, times: 2, plus: 0}`, or a list of such terms, which are added up;
+- `chronological: {A: <date rule>, B: <date rule>, ...}` (order items): the option letters ordered
+  by the dates their rules give, earliest first.
+
+Text in intro, case, context, prompt, options and model answers may use `{{fact:<id>}}` (the fact's
+value with its unit, in Japanese; `{{fact:<id>:en}}` in English); model answers may also use
+`{{key:<grade_id>}}` (the computed answer of an autograded item). Nothing is retyped by hand.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .checks import KINDS, normalize
+from .checks import EXAMPLES, KINDS, normalize
 from .errors import AssignmentError, CoordkitError
 from .facts import FactRegistry, deadline, read_yaml
+from .rubrics import Rubric, check_rubric, load_rubric, render_markdown
 
 AUTO_KINDS = KINDS
 ASSIGNMENT_KINDS = ("case_study", "test", "report")
+COMPETENCIES = ("C1", "C2", "C3", "C4")
+# Life domains (shared/domain/curriculum.md section 5).
+DOMAINS = ("residence", "registration", "labour", "health", "pension", "tax", "childbirth", "childcare",
+           "education", "family", "dv", "human_rights", "housing", "welfare", "disaster", "consumer",
+           "language")
+_UNIT = re.compile(r"^(TP1-[A-E][1-9]|PRACTICE|TP2)$")
+_GRADE_ID = re.compile(r"^q\d+_[a-z0-9_]+$")
+_TEMPLATE = re.compile(r"\{\{\s*(fact|key)\s*:\s*([A-Za-z0-9_.]+)\s*(?::\s*(ja|en)\s*)?\}\}")
+_ITEM_KEYS = {"grade_id", "kind", "points", "unit", "competency", "difficulty", "context", "domains", "prompt",
+              "options", "answer", "accept", "distractors", "rubric", "model_answer", "template"}
 
 
 @dataclass(frozen=True)
@@ -32,11 +82,16 @@ class Item:
     unit: str
     competency: str
     key: Any = None                # normal form of the right answer (auto items)
+    accept: tuple = ()             # every accepted normal form (key first); text items may list several
     options: dict[str, str] = field(default_factory=dict)
     distractors: tuple = ()
     difficulty: float = 0.0        # logit scale, used by the simulator
     rubric: str | None = None      # graders/rubrics/<rubric>.yml for manual items
     model_answer: str = ""
+    context: str = ""              # scenario shown before the question
+    domains: tuple[str, ...] = ()
+    template: str = ""             # manual items: kept in the released answer cell
+    facts_used: tuple[str, ...] = ()   # facts the answer rule reads
 
     @property
     def auto(self) -> bool:
@@ -59,6 +114,7 @@ class Bank:
     intro: str
     case: str
     items: tuple[Item, ...]
+    rubric: Rubric | None = None
 
     def item(self, grade_id: str) -> Item:
         for it in self.items:
@@ -75,6 +131,8 @@ class Bank:
         return sum(i.points for i in self.items)
 
 
+# --- answer rules ---------------------------------------------------------------------------------
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     """Calendar month arithmetic; a day the target month lacks becomes its last day."""
     index = day.year * 12 + day.month - 1 + months
@@ -83,32 +141,81 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
-def compute_answer(spec: Any, facts: FactRegistry, *, where: str) -> Any:
-    """The raw key from a bank's `answer:` entry (a literal, or a rule applied to a fact)."""
+def _shift(args: dict, facts: FactRegistry, sign: int) -> str:
+    """The date `args['date']` (or 'from') moved by the period of fact `args['fact']`."""
+    day = dt.date.fromisoformat(str(args["date"] if "date" in args else args["from"]))
+    fact = facts[args["fact"]]
+    n = sign * fact.value * args.get("times", 1)
+    if fact.unit == "days":
+        return deadline(day, n).isoformat()
+    if fact.unit == "months":
+        return _add_months(day, n).isoformat()
+    if fact.unit == "years":
+        return _add_months(day, 12 * n).isoformat()
+    raise AssignmentError(f"fact {fact.id!r} is in {fact.unit}, not a period (days, months, years)")
+
+
+def _amount(args: Any, facts: FactRegistry) -> int | float:
+    terms = args if isinstance(args, list) else [args]
+    return sum(facts.value(t["fact"]) * t.get("times", 1) + t.get("plus", 0) for t in terms)
+
+
+def _chronological(args: dict, facts: FactRegistry) -> str:
+    """Option letters ordered by the date each one's rule gives (earliest first)."""
+    if not isinstance(args, dict) or len(args) < 2:
+        raise ValueError("chronological maps two or more option letters to dates or date rules")
+    days = {str(k): dt.date.fromisoformat(str(_apply(v, facts))) for k, v in args.items()}
+    if len(set(days.values())) < len(days):
+        raise AssignmentError("two options fall on the same date, so their order is ambiguous; "
+                              "change a date in the case")
+    return "-".join(sorted(days, key=days.get))
+
+
+_RULES = {
+    "fact": lambda args, facts: facts.value(args),
+    "deadline": lambda args, facts: _shift(args, facts, +1),
+    "after": lambda args, facts: _shift(args, facts, +1),
+    "months_after": lambda args, facts: _shift(args, facts, +1),
+    "before": lambda args, facts: _shift(args, facts, -1),
+    "months_before": lambda args, facts: _shift(args, facts, -1),
+    "amount": _amount,
+    "chronological": _chronological,
+}
+
+
+def _apply(spec: Any, facts: FactRegistry) -> Any:
     if not isinstance(spec, dict):
         return spec
     if len(spec) != 1:
-        raise AssignmentError(f"{where}: an answer rule has one key (deadline, months_before, amount, fact)")
+        raise ValueError(f"an answer rule has one key ({', '.join(_RULES)})")
     (rule, args), = spec.items()
+    if rule not in _RULES:
+        raise AssignmentError(f"unknown answer rule {rule!r}; use one of {', '.join(_RULES)}")
+    return _RULES[rule](args, facts)
+
+
+def _rule_facts(spec: Any) -> tuple[str, ...]:
+    """The fact ids an answer rule reads."""
+    if not isinstance(spec, dict) or len(spec) != 1:
+        return ()
+    (rule, args), = spec.items()
+    if rule == "fact":
+        return (str(args),)
+    if rule == "chronological" and isinstance(args, dict):
+        return tuple(f for v in args.values() for f in _rule_facts(v))
+    terms = args if isinstance(args, list) else [args]
+    return tuple(str(t["fact"]) for t in terms if isinstance(t, dict) and "fact" in t)
+
+
+def compute_answer(spec: Any, facts: FactRegistry, *, where: str) -> Any:
+    """The raw key from a bank's `answer:` entry (a literal, or a rule applied to facts)."""
     try:
-        if rule == "fact":
-            return facts.value(args)
-        if rule == "deadline":        # start date + N days (fact in days)
-            return deadline(str(args["from"]), facts.value(args["fact"])).isoformat()
-        if rule == "months_before":   # date - N months (fact in months)
-            day = dt.date.fromisoformat(str(args["date"]))
-            return _add_months(day, -facts.value(args["fact"])).isoformat()
-        if rule == "months_after":
-            day = dt.date.fromisoformat(str(args["date"]))
-            return _add_months(day, facts.value(args["fact"])).isoformat()
-        if rule == "amount":          # fact value x times (+ plus)
-            return facts.value(args["fact"]) * args.get("times", 1) + args.get("plus", 0)
-    except CoordkitError:
-        raise
+        return _apply(spec, facts)
+    except CoordkitError as exc:
+        raise AssignmentError(f"{where}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise AssignmentError(f"{where}: answer rule {rule!r} is incomplete or wrong ({exc})") from None
-    raise AssignmentError(f"{where}: unknown answer rule {rule!r}; use deadline, months_before, "
-                          "months_after, amount or fact")
+        rule = next(iter(spec)) if isinstance(spec, dict) and spec else "?"
+        raise AssignmentError(f"{where}: answer rule {rule!r} is incomplete or wrong ({exc!r})") from None
 
 
 def _default_distractors(kind: str, key: Any, letters: str) -> tuple:
@@ -116,7 +223,8 @@ def _default_distractors(kind: str, key: Any, letters: str) -> tuple:
         return tuple(c for c in letters if c != key)
     if kind == "order":
         parts = key.split("-")
-        return ("-".join(reversed(parts)), "-".join(parts[1:] + parts[:1]))
+        return tuple(dict.fromkeys(d for d in ("-".join(reversed(parts)), "-".join(parts[1:] + parts[:1]))
+                                   if d != key))
     if kind == "date":
         day = dt.date.fromisoformat(key)
         return tuple((day + dt.timedelta(days=d)).isoformat() for d in (-1, 1, 16))
@@ -125,8 +233,146 @@ def _default_distractors(kind: str, key: Any, letters: str) -> tuple:
     return ("",)
 
 
-def load_bank(path: Path | str, facts: FactRegistry) -> Bank:
-    """Load and validate one item bank; errors name the file, the item and the fix."""
+# --- text templates -------------------------------------------------------------------------------
+
+def display_key(item: Item) -> str:
+    """The key as a person writes it: 2025年4月14日, 500,000, B."""
+    if item.kind == "date":
+        day = dt.date.fromisoformat(item.key)
+        return f"{day.year}年{day.month}月{day.day}日"
+    if item.kind == "number":
+        return f"{item.key:,}"
+    return str(item.key)
+
+
+def render_text(text: str, facts: FactRegistry, *, where: str, keys: dict[str, Item] | None = None) -> str:
+    """Fill {{fact:id}} (and, when `keys` is given, {{key:grade_id}}) placeholders."""
+    def fill(match: re.Match) -> str:
+        what, name, lang = match.group(1), match.group(2), match.group(3) or "ja"
+        if what == "fact":
+            try:
+                return facts[name].display(lang)
+            except CoordkitError as exc:
+                raise AssignmentError(f"{where}: {exc}") from None
+        if keys is None:
+            raise AssignmentError(f"{where}: {{{{key:{name}}}}} may only be used in a model answer; "
+                                  "a prompt must not show an answer")
+        if name not in keys or not keys[name].auto:
+            raise AssignmentError(f"{where}: {{{{key:{name}}}}} names no autograded item of this bank")
+        return display_key(keys[name])
+
+    return _TEMPLATE.sub(fill, str(text or "")).strip()
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
+def _strings(value: Any, where: str, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AssignmentError(f"{where}: {what} must be a list of names")
+    return tuple(value)
+
+
+def _check_tags(raw: dict, where: str) -> None:
+    if not _UNIT.match(str(raw["unit"])):
+        raise AssignmentError(f"{where}: unit {raw['unit']!r} is not a syllabus unit code "
+                              "(TP1-A1 ... TP1-E3, PRACTICE or TP2; see book/syllabus.yml)")
+    if raw["competency"] not in COMPETENCIES:
+        raise AssignmentError(f"{where}: competency {raw['competency']!r} is not one of {', '.join(COMPETENCIES)}")
+    difficulty = raw.get("difficulty", 0.0)
+    if isinstance(difficulty, bool) or not isinstance(difficulty, (int, float)) or not -4 <= difficulty <= 4:
+        raise AssignmentError(f"{where}: difficulty {difficulty!r} must be a logit between -4 and 4")
+    points = raw["points"]
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+        raise AssignmentError(f"{where}: points must be a positive number")
+    domains = _strings(raw.get("domains"), where, "domains")
+    unknown = [d for d in domains if d not in DOMAINS]
+    if unknown:
+        raise AssignmentError(f"{where}: unknown domain(s) {unknown}; use {', '.join(DOMAINS)}")
+
+
+def _auto_answer(raw: dict, kind: str, facts: FactRegistry, letters: str, where: str):
+    gid = raw["grade_id"]
+
+    def norm(value: Any) -> Any:
+        try:
+            return normalize(value, kind, name=gid, options=letters)
+        except AssertionError:
+            raise AssignmentError(f"{where}: {value!r} is not a valid {kind} answer") from None
+
+    if "answer" not in raw:
+        raise AssignmentError(f"{where}: an autograded item needs an answer")
+    key = norm(compute_answer(raw["answer"], facts, where=where))
+    accept = [key]
+    for extra in raw.get("accept") or ():
+        if kind != "text":
+            raise AssignmentError(f"{where}: accept: lists are for text items only")
+        value = norm(compute_answer(extra, facts, where=where))
+        if value not in accept:
+            accept.append(value)
+    if kind == "order" and len(key.split("-")) < 2:
+        raise AssignmentError(f"{where}: an order answer lists at least two letters")
+    distractors = tuple(norm(compute_answer(d, facts, where=where)) for d in raw.get("distractors") or ()) \
+        or _default_distractors(kind, key, letters)
+    clash = [d for d in distractors if d in accept]
+    if clash:
+        raise AssignmentError(f"{where}: distractor {clash[0]!r} is an accepted answer; "
+                              "change the distractor (or the fact changed: check datasets/facts.yml)")
+    return key, tuple(accept), distractors
+
+
+def _load_item(raw: Any, n: int, bank_id: str, facts: FactRegistry, path: Path, seen: set[str]) -> tuple[Item, str]:
+    where = f"{path} item {n}"
+    if not isinstance(raw, dict) or "grade_id" not in raw:
+        raise AssignmentError(f"{where}: each item needs a grade_id like q{n}_what")
+    gid = str(raw["grade_id"])
+    where = f"{path} item {gid}"
+    if gid in seen:
+        raise AssignmentError(f"{where}: grade_id used twice; grade_ids are stable and unique")
+    seen.add(gid)
+    if not _GRADE_ID.match(gid):
+        raise AssignmentError(f"{where}: grade_id must look like q<N>_<what> in lower case")
+    unknown = set(raw) - _ITEM_KEYS
+    if unknown:
+        raise AssignmentError(f"{where}: unknown key(s) {sorted(unknown)}; known: {', '.join(sorted(_ITEM_KEYS))}")
+    kind = raw.get("kind")
+    if kind not in (*AUTO_KINDS, "manual"):
+        raise AssignmentError(f"{where}: kind {kind!r} is not one of {(*AUTO_KINDS, 'manual')}")
+    for key in ("prompt", "points", "unit", "competency"):
+        if key not in raw:
+            raise AssignmentError(f"{where}: missing {key!r}")
+    _check_tags(raw, where)
+    options = {str(k): render_text(v, facts, where=where) for k, v in (raw.get("options") or {}).items()}
+    if any(not re.fullmatch(r"[A-H]", k) for k in options):
+        raise AssignmentError(f"{where}: option labels are single letters A to H")
+    if kind in ("choice", "order") and len(options) < 2:
+        raise AssignmentError(f"{where}: a {kind} item lists its options (A, B, ...)")
+    letters = "".join(options) or "ABCD"
+    key, accept, distractors = None, (), ()
+    if kind != "manual":
+        key, accept, distractors = _auto_answer(raw, kind, facts, letters, where)
+    else:
+        if raw.get("rubric", bank_id) != bank_id:
+            raise AssignmentError(f"{where}: the rubric of a manual item is graders/rubrics/{bank_id}.yml; "
+                                  "remove 'rubric:' or set it to the bank id")
+        if "answer" in raw:
+            raise AssignmentError(f"{where}: a manual item has a model_answer, not an answer")
+    item = Item(grade_id=gid, kind=kind, points=float(raw["points"]), prompt=render_text(raw["prompt"], facts, where=where),
+                unit=str(raw["unit"]), competency=str(raw["competency"]), key=key, accept=accept, options=options,
+                distractors=distractors, difficulty=float(raw.get("difficulty", 0.0)),
+                rubric=bank_id if kind == "manual" else None,
+                context=render_text(raw.get("context"), facts, where=where),
+                domains=_strings(raw.get("domains"), where, "domains"),
+                template=render_text(raw.get("template"), facts, where=where),
+                facts_used=_rule_facts(raw.get("answer")))
+    return item, str(raw.get("model_answer") or "")
+
+
+def load_bank(path: Path | str, facts: FactRegistry, *, rubrics_dir: Path | str | None = None) -> Bank:
+    """Load and validate one item bank (and the rubric of its manually graded items, from
+    `rubrics_dir`, by default graders/rubrics next to graders/items); errors name the file, the
+    item and the fix."""
     path = Path(path)
     data = read_yaml(path, what="item bank")
     if not isinstance(data, dict):
@@ -138,57 +384,35 @@ def load_bank(path: Path | str, facts: FactRegistry) -> Bank:
         raise AssignmentError(f"{path}: id {data['id']!r} must equal the file name {path.stem!r}")
     if data["kind"] not in ASSIGNMENT_KINDS:
         raise AssignmentError(f"{path}: kind must be one of {ASSIGNMENT_KINDS}")
-    items, seen = [], set()
-    for n, raw in enumerate(data["items"], start=1):
-        where = f"{path} item {n}"
-        if not isinstance(raw, dict) or "grade_id" not in raw:
-            raise AssignmentError(f"{where}: each item needs a grade_id like q{n}_what")
-        gid = raw["grade_id"]
-        where = f"{path} item {gid}"
-        if gid in seen:
-            raise AssignmentError(f"{where}: grade_id used twice; grade_ids are stable and unique")
-        seen.add(gid)
-        if not str(gid).startswith("q"):
-            raise AssignmentError(f"{where}: grade_id must look like q<N>_<what>")
-        kind = raw.get("kind")
-        if kind not in (*AUTO_KINDS, "manual"):
-            raise AssignmentError(f"{where}: kind {kind!r} is not one of {(*AUTO_KINDS, 'manual')}")
-        for key in ("prompt", "points", "unit", "competency"):
-            if key not in raw:
-                raise AssignmentError(f"{where}: missing {key!r}")
-        options = {str(k): str(v) for k, v in (raw.get("options") or {}).items()}
-        letters = "".join(options) or "ABCD"
-        key = None
-        distractors: tuple = ()
-        if kind != "manual":
-            if "answer" not in raw:
-                raise AssignmentError(f"{where}: an autograded item needs an answer")
-            raw_key = compute_answer(raw["answer"], facts, where=where)
-            try:
-                key = normalize(raw_key, kind, name=gid, options=letters)
-            except AssertionError:
-                raise AssignmentError(f"{where}: the answer {raw_key!r} is not a valid {kind} answer") from None
-            distractors = tuple(normalize(compute_answer(d, facts, where=where), kind, name=gid, options=letters)
-                                for d in raw.get("distractors", ())) or _default_distractors(kind, key, letters)
-            if key in distractors:
-                raise AssignmentError(f"{where}: a distractor equals the answer {key!r}")
-        elif not raw.get("rubric"):
-            raise AssignmentError(f"{where}: a manually graded item needs a rubric (graders/rubrics/<id>.yml)")
-        items.append(Item(grade_id=gid, kind=kind, points=float(raw["points"]), prompt=str(raw["prompt"]).strip(),
-                          unit=str(raw["unit"]), competency=str(raw["competency"]), key=key, options=options,
-                          distractors=distractors, difficulty=float(raw.get("difficulty", 0.0)),
-                          rubric=raw.get("rubric"), model_answer=str(raw.get("model_answer", "")).strip()))
+    if not isinstance(data["items"], list) or not data["items"]:
+        raise AssignmentError(f"{path}: 'items' must be a non-empty list")
+    domains = _strings(data.get("domains"), str(path), "domains")
+    if any(d not in DOMAINS for d in domains):
+        raise AssignmentError(f"{path}: unknown domain in {list(domains)}; use {', '.join(DOMAINS)}")
+    seen: set[str] = set()
+    loaded = [_load_item(raw, n, data["id"], facts, path, seen) for n, raw in enumerate(data["items"], start=1)]
+    keys = {item.grade_id: item for item, _ in loaded}
+    items = tuple(replace(item, model_answer=render_text(model, facts, where=f"{path} item {item.grade_id}",
+                                                         keys=keys))
+                  for item, model in loaded)
+    rubric = None
+    manual = [(i.grade_id, i.points) for i in items if not i.auto]
+    if manual:
+        folder = Path(rubrics_dir) if rubrics_dir is not None else path.parent.parent / "rubrics"
+        rubric = load_rubric(folder / f"{data['id']}.yml")
+        check_rubric(rubric, manual, bank_path=path)
     return Bank(id=data["id"], path=path, kind=data["kind"], title_ja=data["title_ja"], title_en=data["title_en"],
-                units=tuple(data.get("units", ())), domains=tuple(data.get("domains", ())),
-                intro=str(data.get("intro", "")).strip(), case=str(data.get("case", "")).strip(),
-                items=tuple(items))
+                units=tuple(data.get("units", ())), domains=domains,
+                intro=render_text(data.get("intro"), facts, where=str(path)),
+                case=render_text(data.get("case"), facts, where=str(path)), items=items, rubric=rubric)
 
 
 def bank_paths(items_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(items_dir).glob("*.yml"))}
 
 
-def load_banks(items_dir: Path, facts: FactRegistry, ids: list[str] | None = None) -> list[Bank]:
+def load_banks(items_dir: Path, facts: FactRegistry, ids: list[str] | None = None, *,
+               rubrics_dir: Path | str | None = None) -> list[Bank]:
     """Banks by id (all when ids is None); an unknown id names the ones that exist."""
     paths = bank_paths(items_dir)
     if ids:
@@ -196,7 +420,7 @@ def load_banks(items_dir: Path, facts: FactRegistry, ids: list[str] | None = Non
         if unknown:
             raise AssignmentError(f"unknown assignment id(s) {', '.join(unknown)}; known: "
                                   f"{', '.join(paths) or '(none)'} (item banks in {items_dir})")
-    return [load_bank(paths[i], facts) for i in (ids or list(paths))]
+    return [load_bank(paths[i], facts, rubrics_dir=rubrics_dir) for i in (ids or list(paths))]
 
 
 # --- notebook generation ------------------------------------------------------------------------
@@ -205,7 +429,9 @@ HOW_TO_ANSWER = """\
 **答え方 / How to answer**
 
 - 各問の下の灰色のセルにある `""` の中に答えを書きます。例: `q1_procedure = "B"`、`q2_deadline = "2025-04-18"`。
-  Write each answer between the quotes in the grey cell under the question.
+  日付は `2025/4/18`、`2025年4月18日`、`令和7年4月18日` でもかまいません。金額や日数は数字だけで書きます。
+  Write each answer between the quotes in the grey cell under the question. Dates may also be written
+  2025/4/18; amounts and numbers of days are written as digits.
 - 書いたら、メニューの **Run ▸ Run All Cells** で全体を実行し、書き方の確認メッセージが出ないことを確かめます。
   Then run all cells: a message appears only if an answer is written in the wrong form.
 - 文章で答える問いは、「ここに回答を書いてください」のセルをダブルクリックして書きます。
@@ -224,12 +450,39 @@ def _nbg(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: fl
 
 
 def _literal(value: Any) -> str:
-    return repr(value) if not isinstance(value, str) else '"' + value.replace('"', '\\"') + '"'
+    return repr(value) if not isinstance(value, str) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _example(kind: str) -> str:
-    return {"choice": '"B"', "order": '"C, A, B"', "date": '"2025-04-18"', "number": "500000",
-            "text": '"…"'}[kind]
+def example(item: Item) -> str:
+    """The example shown in the answer cell. For order items it is an arrangement of the item's own
+    letters that is not the key (chosen by the grade_id, so it tells nothing about the key beyond
+    that); for other kinds a fixed example that no key may equal (checked in the content tests)."""
+    if item.kind != "order":
+        return EXAMPLES[item.kind]
+    letters = list(item.letters)
+    arrangements = [letters[i:] + letters[:i] for i in range(len(letters))]
+    arrangements += [list(reversed(a)) for a in arrangements]
+    candidates = sorted({"-".join(a) for a in arrangements} - {item.key})
+    chosen = candidates[zlib.crc32(item.grade_id.encode()) % len(candidates)]
+    return '"' + ", ".join(chosen.split("-")) + '"'
+
+
+def hidden_test(item: Item) -> str:
+    """The hidden assertion: the normalised answer is a plain value of the key's type and equals
+    the key (or one of the accepted answers)."""
+    guard = f"type(_a) is {type(item.key).__name__}"
+    if len(item.accept) > 1:
+        return f"assert {guard} and _a in ({', '.join(_literal(a) for a in item.accept)})"
+    return f"assert {guard} and _a == {_literal(item.key)}"
+
+
+def _manual_cell(bank: Bank, item: Item) -> str:
+    body = item.model_answer or "（模範解答は採点基準を参照 / see the rubric）"
+    marking = (f"**模範解答（採点者用） / Model answer (graders only)**\n\n{body}\n\n"
+               f"{render_markdown(bank.rubric.cell(item.grade_id))}")
+    if not item.template:
+        return marking       # nbgrader replaces the whole cell with the text stub on release
+    return f"{item.template}\n\n### BEGIN SOLUTION\n{marking}\n### END SOLUTION"
 
 
 def build_notebook(bank: Bank) -> nbformat.NotebookNode:
@@ -239,12 +492,16 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata["coordkit"] = {"assignment": bank.id, "generated_from": f"graders/items/{bank.path.name}"}
     cells = []
-    head = f"# {bank.title_ja}\n\n*{bank.title_en}*\n\n{bank.intro}\n\n{HOW_TO_ANSWER}"
+    how = HOW_TO_ANSWER if any(i.auto for i in bank.items) else ""
+    head = f"# {bank.title_ja}\n\n*{bank.title_en}*\n\n{bank.intro}\n\n{how}".strip()
     cells.append(nbformat.v4.new_markdown_cell(head, metadata=_nbg("header", grade=False, solution=False, locked=True)))
     if bank.case:
         cells.append(nbformat.v4.new_markdown_cell(bank.case, metadata=_nbg("case", grade=False, solution=False,
                                                                               locked=True)))
     for number, item in enumerate(bank.items, start=1):
+        if item.context:
+            cells.append(nbformat.v4.new_markdown_cell(
+                item.context, metadata=_nbg(f"{item.grade_id}_context", grade=False, solution=False, locked=True)))
         plural = "" if item.points == 1 else "s"
         title = (f"### 問{number}（{item.points:g}点） / Question {number} ({item.points:g} point{plural})"
                  f"\n\n{item.prompt}")
@@ -253,7 +510,7 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
         cells.append(nbformat.v4.new_markdown_cell(
             title, metadata=_nbg(f"{item.grade_id}_prompt", grade=False, solution=False, locked=True)))
         if item.auto:
-            answer_src = (f"# 問{number}: 答えを \"\" の中に書いてください。例: {item.grade_id} = {_example(item.kind)}\n"
+            answer_src = (f"# 問{number}: 答えを \"\" の中に書いてください。例: {item.grade_id} = {example(item)}\n"
                           f"{item.grade_id} = \"\"\n"
                           "### BEGIN SOLUTION\n"
                           f"{item.grade_id} = {_literal(item.key)}\n"
@@ -261,18 +518,18 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(
                 answer_src, metadata=_nbg(f"{item.grade_id}_answer", grade=False, solution=True, locked=False)))
             opts = f", options={item.letters!r}" if item.kind in ("choice", "order") else ""
+            if item.kind == "order":       # the format message shows this item's example, never its key
+                opts += f", example={example(item)!r}"
             test_src = ("from coordkit.checks import answer\n"
                         f"_a = answer({item.grade_id!r}, {item.kind!r}, globals(){opts})\n"
                         "### BEGIN HIDDEN TESTS\n"
-                        f"assert _a == {_literal(item.key)}\n"
+                        f"{hidden_test(item)}\n"
                         "### END HIDDEN TESTS")
             cells.append(nbformat.v4.new_code_cell(
                 test_src, metadata=_nbg(item.grade_id, grade=True, solution=False, locked=True, points=item.points)))
         else:
-            body = item.model_answer or "(模範解答は採点基準を参照 / see the rubric)"
             cells.append(nbformat.v4.new_markdown_cell(
-                f"**模範解答（採点者用） / Model answer (graders only)**\n\n{body}\n\n"
-                f"*採点基準 / Rubric: graders/rubrics/{item.rubric}.yml*",
+                _manual_cell(bank, item),
                 metadata=_nbg(item.grade_id, grade=True, solution=True, locked=False, points=item.points)))
     nb.cells = cells
     for cell in nb.cells:            # stable ids: regenerating an unchanged bank changes nothing

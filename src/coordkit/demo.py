@@ -47,7 +47,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
         return time.perf_counter()
 
     facts = load_facts(settings.facts)
-    banks = load_banks(settings.items_dir, facts)
+    banks = load_banks(settings.items_dir, facts, rubrics_dir=settings.rubrics_dir)
 
     t = step(1, "Building the book (warnings are errors; executed pages are cached)")
     if build_book_step:

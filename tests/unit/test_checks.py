@@ -1,0 +1,129 @@
+"""The answer-format checks a trainee meets in every test cell (coordkit.checks): lenient on how an
+answer is written, silent on whether it is right, and closed to objects that pretend to be answers."""
+
+import sys
+import warnings
+
+import pytest
+
+from coordkit import checks
+from coordkit.checks import AnswerFormatError, answer, normalize
+
+
+@pytest.mark.parametrize("raw, kind, expected", [
+    ("2025-04-14", "date", "2025-04-14"),
+    ("2025/4/14", "date", "2025-04-14"),
+    ("2025年4月14日", "date", "2025-04-14"),
+    ("２０２５－０４－１４", "date", "2025-04-14"),
+    ("令和7年4月14日", "date", "2025-04-14"),
+    ("R7.4.14", "date", "2025-04-14"),
+    ("令和元年5月1日", "date", "2019-05-01"),
+    ("b", "choice", "B"),
+    ("Ｂ", "choice", "B"),
+    ("(C)", "choice", "C"),
+    ("c, a b", "order", "C-A-B"),
+    ("C→A→B", "order", "C-A-B"),
+    ("500,000", "number", 500000),
+    ("50万円", "number", 500000),
+    ("¥15,000", "number", 15000),
+    ("14日", "number", 14),
+    ("3か月", "number", 3),
+    ("4つ", "number", 4),
+    (500000, "number", 500000),
+    (7.0, "number", 7),
+    ("在留 カード。", "text", "在留カード"),
+    ("「ハローワーク」", "text", "ハローワーク"),
+    ("Residence Card", "text", "residencecard"),
+])
+def test_usual_ways_of_writing_an_answer_are_accepted(raw, kind, expected):
+    value = normalize(raw, kind)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("kind", ["choice", "order", "date", "number", "text"])
+def test_normal_forms_are_stable(kind):
+    # the simulator and the hidden tests write a key back into a notebook: it must normalise to itself
+    raw = {"choice": "d", "order": "b a c", "date": "2026/1/5", "number": "1,500円", "text": "一元的 相談窓口"}[kind]
+    once = normalize(raw, kind)
+    assert normalize(once, kind) == once
+
+
+@pytest.mark.parametrize("raw, kind", [
+    ("", "date"), ("  ", "choice"), ("4月中旬", "date"), ("2025-02-30", "date"), ("令和7年2月30日", "date"),
+    ("E", "choice"), ("BとC", "choice"), ("約5万", "number"), ("10〜20", "number"), ("nan", "number"),
+    ("A, A", "order"), ("A, E", "order"), (None, "choice"), (["B"], "choice"), ("。", "text"),
+])
+def test_malformed_answers_get_a_message_with_an_example(raw, kind):
+    with pytest.raises(AnswerFormatError) as info:
+        normalize(raw, kind, name="q1_x")
+    message = str(info.value)
+    assert "q1_x" in message and "例:" in message and "Example:" in message
+    assert "答えが正しいかどうかは" in message   # says it checks the format only
+
+
+def test_choice_letters_follow_the_item_options():
+    assert normalize("e", "choice", options="ABCDE") == "E"
+    with pytest.raises(AnswerFormatError, match="A・B・C"):
+        normalize("D", "choice", options="ABC")
+
+
+class _Sneaky(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+class _Always:
+    def __eq__(self, other):
+        return True
+
+
+class _Number(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = int.__hash__
+
+
+@pytest.mark.parametrize("value", [_Sneaky("Z"), _Always(), _Number(1), True])
+@pytest.mark.parametrize("kind", ["choice", "date", "number", "text"])
+def test_objects_that_pretend_to_equal_anything_are_not_answers(value, kind):
+    with pytest.raises(AnswerFormatError):
+        normalize(value, kind)
+
+
+def test_a_deleted_answer_line_is_reported_by_name():
+    with pytest.raises(AnswerFormatError, match="q2_where の行が見つかりません"):
+        answer("q2_where", "choice", {})
+
+
+def test_answer_reads_the_notebook_namespace():
+    assert answer("q3_deadline", "date", {"q3_deadline": "2025/4/18"}) == "2025-04-18"
+    assert answer("q4_order", "order", {"q4_order": "c,b,a"}, options="ABC") == "C-B-A"
+
+
+def test_a_warning_raised_while_checking_never_reaches_stderr(monkeypatch, capfd):
+    real = checks.normalize
+
+    def noisy(*args, **kwargs):
+        warnings.warn("a library warning", UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "normalize", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")          # as a fresh kernel would show it
+        assert answer("q1", "choice", {"q1": "b"}) == "B"
+    sys.stderr.flush()
+    assert capfd.readouterr().err == ""
+
+
+
+def test_the_notebook_shows_the_message_not_a_traceback():
+    # IPython (the notebook, and `nbgrader validate` through it) renders _render_traceback_
+    with pytest.raises(AnswerFormatError) as info:
+        answer("q9_order", "order", {"q9_order": "A, A"}, options="ABC", example='"B, A, C"')
+    shown = info.value._render_traceback_()
+    assert shown[0].startswith("答えの書き方を確認してください")
+    assert not any("Traceback" in line or "checks.py" in line for line in shown)
+    assert '例: q9_order = "B, A, C"' in "\n".join(shown)
