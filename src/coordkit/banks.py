@@ -61,6 +61,7 @@ from .rubrics import Rubric, check_rubric, load_rubric, render_markdown
 
 AUTO_KINDS = KINDS
 ASSIGNMENT_KINDS = ("case_study", "test", "report")
+CYCLES = ("training", "renewal")   # the certification training, or renewal training for the certified
 COMPETENCIES = ("C1", "C2", "C3", "C4")
 # Life domains (shared/domain/curriculum.md section 5).
 DOMAINS = ("residence", "registration", "labour", "health", "pension", "tax", "childbirth", "childcare",
@@ -115,6 +116,7 @@ class Bank:
     case: str
     items: tuple[Item, ...]
     rubric: Rubric | None = None
+    cycle: str = "training"
 
     def item(self, grade_id: str) -> Item:
         for it in self.items:
@@ -386,6 +388,9 @@ def load_bank(path: Path | str, facts: FactRegistry, *, rubrics_dir: Path | str 
         raise AssignmentError(f"{path}: kind must be one of {ASSIGNMENT_KINDS}")
     if not isinstance(data["items"], list) or not data["items"]:
         raise AssignmentError(f"{path}: 'items' must be a non-empty list")
+    cycle = data.get("cycle", "training")
+    if cycle not in CYCLES:
+        raise AssignmentError(f"{path}: cycle must be one of {CYCLES} (training is the default)")
     domains = _strings(data.get("domains"), str(path), "domains")
     if any(d not in DOMAINS for d in domains):
         raise AssignmentError(f"{path}: unknown domain in {list(domains)}; use {', '.join(DOMAINS)}")
@@ -404,7 +409,8 @@ def load_bank(path: Path | str, facts: FactRegistry, *, rubrics_dir: Path | str 
     return Bank(id=data["id"], path=path, kind=data["kind"], title_ja=data["title_ja"], title_en=data["title_en"],
                 units=tuple(data.get("units", ())), domains=domains,
                 intro=render_text(data.get("intro"), facts, where=str(path)),
-                case=render_text(data.get("case"), facts, where=str(path)), items=items, rubric=rubric)
+                case=render_text(data.get("case"), facts, where=str(path)), items=items, rubric=rubric,
+                cycle=cycle)
 
 
 def bank_paths(items_dir: Path) -> dict[str, Path]:

@@ -47,7 +47,8 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
         return time.perf_counter()
 
     facts = load_facts(settings.facts)
-    banks = load_banks(settings.items_dir, facts, rubrics_dir=settings.rubrics_dir)
+    banks = [b for b in load_banks(settings.items_dir, facts, rubrics_dir=settings.rubrics_dir)
+             if b.cycle == "training"]          # renewal training is not part of a cohort's cycle
 
     t = step(1, "Building the book (warnings are errors; executed pages are cached)")
     if build_book_step:

@@ -39,7 +39,12 @@ def demo(tmp_path_factory, root, tool_path_env):
 
 
 def banks(copy):
-    return sorted(p.stem for p in (copy / "graders" / "items").glob("*.yml"))
+    """The assignments of a cohort's training cycle (renewal training is not part of it)."""
+    from coordkit.banks import load_banks
+    from coordkit.facts import load_facts
+
+    return sorted(b.id for b in load_banks(copy / "graders" / "items", load_facts(copy / "datasets" / "facts.yml"))
+                  if b.cycle == "training")
 
 
 def test_every_stage_leaves_its_output(demo):

@@ -364,3 +364,21 @@ def test_compute_answer_names_the_place_of_an_incomplete_rule(facts):
         compute_answer({"deadline": {"fact": "residence.moving_days"}}, facts, where="here")
     with pytest.raises(AssignmentError, match="not a period"):
         compute_answer({"after": {"date": "2025-01-01", "fact": "childbirth.lump_sum_yen"}}, facts, where="here")
+
+
+def test_renewal_banks_are_marked_and_a_bad_cycle_is_refused(tmp_path):
+    from coordkit.banks import load_bank
+    from coordkit.config import load_settings
+    from coordkit.errors import AssignmentError
+    from coordkit.facts import load_facts
+
+    settings = load_settings()
+    facts = load_facts(settings.facts)
+    assert load_bank(settings.items_dir / "renewal_refresher.yml", facts).cycle == "renewal"
+    assert load_bank(settings.items_dir / "cs01_job_loss.yml", facts).cycle == "training"
+    bad = tmp_path / "items" / "cs01_job_loss.yml"
+    bad.parent.mkdir()
+    bad.write_text((settings.items_dir / "cs01_job_loss.yml").read_text(encoding="utf-8").replace(
+        "\nkind: ", "\ncycle: yearly\nkind: ", 1), encoding="utf-8")
+    with pytest.raises(AssignmentError, match="cycle must be one of"):
+        load_bank(bad, facts, rubrics_dir=settings.rubrics_dir)
