@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: demo test test-fast clean venv
+.PHONY: demo test test-fast clean venv chromium
 
 venv: $(STAMP)
 
@@ -24,7 +24,17 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	coordkit demo
 
-test: $(STAMP)
+# Headless Chromium for tests/notebooks/test_editions_render.py (Japanese rendering in both editions):
+# installed where possible (Debian as root, as on CI); elsewhere those tests are skipped with the reason.
+# No CJK system font is installed on purpose: the book ships its own (see book/_static/coordkit-fonts.css).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	 command -v google-chrome >/dev/null 2>&1 || \
+	 { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	 echo "Chromium could not be installed: the browser tests will be skipped"
+
+test: $(STAMP) chromium
 	python -m pytest
 
 test-fast: $(STAMP)

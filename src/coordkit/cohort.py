@@ -1085,7 +1085,10 @@ def table_markdown(table: str) -> str:
     unique = f" Unique key: {', '.join(f'`{c}`' for c in spec.unique)}." if spec.unique else ""
     lines = [f"`{table}.csv`: one row per {spec.row}. {spec.description}{unique}", "",
              "| Column | Type | Required | Values | Description |", "|---|---|---|---|---|"]
+    def cell(text: str) -> str:          # Markdown table cell: no pipes, and <placeholders> shown, not parsed
+        return str(text).replace("|", "/").replace("<", "&lt;").replace(">", "&gt;")
+
     for r in frame.itertuples(index=False):
-        cells = [f"`{r.column}`", r.type, r.required, r.values.replace("|", "/"), r.description.replace("|", "/")]
+        cells = [f"`{r.column}`", cell(r.type), cell(r.required), cell(r.values), cell(r.description)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ a parallel Jupyter Book built from the same sources folder with _toc_ja.yml and 
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from docutils import nodes
@@ -52,7 +53,26 @@ def _add_switch(app: Sphinx, doctree, docname: str) -> None:
     doctree.insert(0, para)
 
 
+def _add_japanese_font(app: Sphinx, config) -> None:
+    """Japanese renders in both editions even where the reader has no Japanese font.
+    book/_static/coordkit-fonts.css puts the usual Japanese system fonts first and IPAexGothic last, as
+    a web font; the font and its license (IPA Font License v1.0: redistribution with the license) are
+    copied into _static/ at build time from the pinned matplotlib-fontja package, so the 6 MB binary is
+    not in the repository. coordkit-fonts.js works around Chromium keeping empty boxes for text laid
+    out while the font was loading."""
+    static = os.path.join(app.confdir, "book", "_static")
+    if not config.coordkit_editions or not os.path.isfile(os.path.join(static, "coordkit-fonts.css")):
+        return
+    import matplotlib_fontja
+
+    fonts = os.path.dirname(matplotlib_fontja.get_font_ttf_path())     # ipaexg.ttf, its license, readme
+    config.html_static_path = [*config.html_static_path, static, fonts]
+    app.add_css_file("coordkit-fonts.css")
+    app.add_js_file("coordkit-fonts.js")
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("coordkit_editions", False, "html")
+    app.connect("config-inited", _add_japanese_font)
     app.connect("doctree-resolved", _add_switch)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -293,7 +293,9 @@ def check_coverage(syllabus: Syllabus, *, book_dir: Path, page_dirs: tuple[str, 
     book_dir = Path(book_dir)
     found: dict[str, list[Path]] = {}
     for file in sorted(book_dir.rglob("*.md")):
-        if not any(part.startswith((".", "_")) for part in file.relative_to(book_dir).parts):
+        parts = file.relative_to(book_dir).parts
+        # book/ja/ is the Japanese edition of the same pages (parity: tests/content/test_editions.py)
+        if not any(part.startswith((".", "_")) for part in parts) and parts[0] != "ja":
             found.setdefault(file.stem, []).append(file)
     taught = {stem for unit in syllabus for stem in unit.pages}
     missing = tuple((u.code, stem) for u in syllabus for stem in u.pages if stem not in found)
