@@ -4,7 +4,6 @@ one line on stderr and exit code 1. Heavy imports stay inside the commands so --
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,7 +26,7 @@ def _banks(settings, ids=None):
     from .banks import load_banks
     from .facts import load_facts
 
-    return load_banks(settings.items_dir, load_facts(settings.facts), ids or None)
+    return load_banks(settings.items_dir, load_facts(settings.facts), ids or None, rubrics_dir=settings.rubrics_dir)
 
 
 def _positive(text: str) -> int:
@@ -75,8 +74,13 @@ def cmd_simulate(args) -> int:
     with tqdm(total=args.trainees * len(banks), desc="Submissions", unit="notebook") as bar:
         result = simulate_cohort(banks, settings=settings, trainees=args.trainees,
                                  seed=args.seed if args.seed is not None else settings.default_seed,
-                                 cohort=args.cohort, tick=lambda: bar.update(1))
-    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+                                 cohort=args.cohort, consultations=args.consultations, tick=lambda: bar.update(1))
+    print(f"{result.written} submissions written, {result.unchanged} unchanged, {result.skipped} not reached "
+          f"(tests and reports are submitted only by trainees who reach them)")
+    for name, path in result.files.items():
+        print(f"  {path}  ({result.rows[name]} rows)")
+    print("Next: coordkit grade, then coordkit export --out " + str(result.out_dir / "scores.csv")
+          + f", then coordkit evaluate --cohort {result.cohort}")
     return 0
 
 
@@ -91,30 +95,44 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .grading import grade_cohort
+    from .banks import bank_paths
+    from .errors import AssignmentError
+    from .grading import GradingError, grade_cohort
+    from .sandbox import Limits
 
     settings = _settings(args)
-    ids = [b.id for b in _banks(settings, args.assignments)]
-    result = grade_cohort(ids, settings=settings)
-    for a in ids:
-        print(f"{a}: {result.submissions[a]} submissions, {result.graded[a]} graded, {result.reused[a]} reused")
+    if args.course:
+        course = Path(args.course).resolve()
+        settings = settings.with_overrides(course_root=course,
+                                           db_url=args.db_url or f"sqlite:///{course / 'gradebook.db'}")
+    if args.jobs is not None and args.jobs < 1:
+        raise GradingError(f"--jobs {args.jobs}: give at least 1 (or leave it out: one per core)")
+    known = list(bank_paths(settings.items_dir))          # the ids only: grading needs no bank parsed
+    unknown = [a for a in args.assignments if a not in known]
+    if unknown:
+        raise AssignmentError(f"unknown assignment id(s) {', '.join(unknown)}; known: {', '.join(known) or '(none)'} "
+                              f"(item banks in {settings.items_dir})")
+    ids = args.assignments or known
+    limits = Limits(cell_timeout=args.timeout) if args.timeout else None
+    result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits)
+    print("\n".join(result.summary_lines()))
     print(f"feedback: {settings.course_root / 'feedback'}")
     return 0
 
 
 def cmd_export(args) -> int:
-    from .course import export_scores
+    from .export import export_grades
 
     settings = _settings(args)
-    scores = export_scores(settings=settings, assignments=args.assignments or None)
-    out = Path(args.out) if args.out else settings.reports_dir / "scores.csv"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scores.to_csv(out, index=False, lineterminator="\n")
-    except OSError as exc:
-        from .errors import OutputError
-        raise OutputError(f"cannot write {out} ({exc.strerror}); pass a writable --out") from None
-    print(f"{len(scores)} rows -> {out}")
+    result = export_grades(settings=settings, fmt=args.format, out=Path(args.out) if args.out else None,
+                           assignments=args.assignments or None, partial=args.partial, feedback=args.feedback)
+    print(f"{result.rows} rows -> {result.path}")
+    if result.format == "moodle":
+        for name, top in result.max_scores.items():
+            waiting = result.pending.get(name, 0)
+            print(f"  {name}: Moodle grade item maximum {top:g} points"
+                  + (f"; {waiting} total(s) left empty, written answers not graded yet (--partial to export them)"
+                     if waiting else ""))
     return 0
 
 
@@ -125,9 +143,9 @@ def cmd_evaluate(args) -> int:
     cohort = args.cohort or settings.default_cohort
     result = run_evaluation(settings=settings, cohort=cohort, data_dir=Path(args.data) if args.data else None,
                             out_dir=Path(args.out) if args.out else None)
-    for path in result.html:
-        print(f"report: {path}")
+    print(f"report: {result.report}")
     print(f"figures: {len(result.figures)} PNG in {result.out_dir / 'figures'}")
+    print(f"executed notebooks: {result.out_dir / 'notebooks'}")
     return 0
 
 
@@ -183,10 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", help="reports folder (default reports/)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("simulate", help="generate a synthetic cohort and its submissions")
+    p = sub.add_parser("simulate", help="generate a synthetic cohort: submissions and every evaluation table")
     p.add_argument("--trainees", type=_positive, default=60)
     p.add_argument("--seed", type=int)
     p.add_argument("--cohort")
+    p.add_argument("--consultations", type=int,
+                   help="consultation records at the trainees' counters (default 100 per trainee)")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.set_defaults(func=cmd_simulate)
 
@@ -196,19 +216,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db-url")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("grade", help="autograde every submission and generate feedback")
+    p = sub.add_parser("grade", help="autograde every submission and generate feedback, in parallel",
+                       description=(
+        "Autograde and generate feedback for every submission of the given assignments (default: all), "
+        "several at a time, each in a sandbox, with the real nbgrader and gradebook; then print a summary "
+        "table. Submissions graded and not resubmitted since are reused; run the same command again to "
+        "resume an interrupted run. Submissions that cannot be graded (damaged, wrong notebook, too "
+        "large, crashing the kernel) are quarantined with their reason."))
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--jobs", type=int, help="submissions graded at the same time (default: one per core)")
+    p.add_argument("--force", action="store_true", help="grade again even submissions already graded")
+    p.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py, 30)")
+    p.add_argument("--course", help="another nbgrader course root (default: course_root in pyproject.toml); "
+                                    "its gradebook is <course>/gradebook.db unless --db-url is given")
     p.add_argument("--db-url")
     p.add_argument("--reports")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("export", help="per-trainee, per-item scores from the gradebook as CSV")
+    p = sub.add_parser("export", help="scores from the gradebook: per-item CSV, or a Moodle grade-import CSV",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, description=(
+        "--format csv (default): one row per trainee, assignment and graded cell (trainee_id, assignment,\n"
+        "  notebook, grade_id, kind, score, max_score, needs_manual_grade), for the evaluators.\n"
+        "--format moodle: a grade-import CSV for Moodle (Grades > Import > CSV file; UTF-8, comma):\n"
+        "  'ID number'      the trainee id; map it to the user field ID number (useridnumber)\n"
+        "  'Email address'  only if the gradebook has e-mail addresses; may be mapped instead\n"
+        "  <assignment id>  one column per assignment: total points (after any late penalty);\n"
+        "                   map each to a grade item with the same maximum (printed after export).\n"
+        "                   Empty (grade unchanged in Moodle) if not submitted, or if written answers\n"
+        "                   still await manual grading (use --partial to export those totals)\n"
+        "  'Feedback: <assignment id>'  with --feedback: what the total covers; map it to the\n"
+        "                   grade item's feedback"))
     p.add_argument("assignments", nargs="*")
-    p.add_argument("--out", help="CSV file (default reports/scores.csv)")
+    p.add_argument("--format", choices=["csv", "moodle"], default="csv", help="csv (per item) or moodle")
+    p.add_argument("--out", help="CSV file (default reports/scores.csv or reports/moodle_grades.csv)")
+    p.add_argument("--partial", action="store_true",
+                   help="moodle: also export totals whose written answers are not graded yet")
+    p.add_argument("--feedback", action="store_true", help="moodle: add a feedback column per assignment")
     p.add_argument("--db-url")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("evaluate", help="run the evaluation notebooks and write the HTML report")
+    p = sub.add_parser("evaluate", help="run the evaluation notebooks and write one HTML report with its figures")
     p.add_argument("--cohort")
     p.add_argument("--data", help="cohort folder (default datasets/cohorts/<cohort>)")
     p.add_argument("--out", help="report folder (default reports/<cohort>)")

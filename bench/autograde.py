@@ -1,0 +1,134 @@
+"""Cohort autograding: stock nbgrader (sequential) against `coordkit grade`, in one run.
+
+A simulated cohort (default: 60 trainees, seed 2024) is released and submitted once in a temporary
+folder, then graded on separate fresh copies of that course:
+
+1. stock: `nbgrader autograde <id> --create`, then `nbgrader generate_feedback <id>`, one assignment
+   after another (nbgrader grades one notebook at a time);
+2. `coordkit grade <ids> --jobs N` for each N given (default 1 and 2): autograde and feedback,
+   in parallel workers, each submission in a sandbox.
+
+It prints the wall time of each, the time per submission, the ratio stock / coordkit at the largest
+N (the goal on a 2-core machine: at least 1.8), and whether every per-cell score in the gradebook
+is identical to stock. The machine's load average is printed too: other work on the machine slows
+both sides, but not equally.
+
+    python bench/autograde.py                      # 60 trainees, cs01_job_loss, jobs 1 and 2
+    python bench/autograde.py --assignments all --jobs 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    from coordkit.banks import load_banks
+    from coordkit.config import load_settings
+    from coordkit.course import (autograde, copy_course, export_scores, generate_feedback, scratch_course,
+                                 submitted_students, tool_env)
+    from coordkit.facts import load_facts
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trainees", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--assignments", nargs="+", default=["cs01_job_loss"],
+                        help="assignment ids, or 'all' (default: cs01_job_loss)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="coordkit --jobs values (default: 1 2)")
+    parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+
+    settings = load_settings(ROOT)
+    facts = load_facts(settings.facts)
+    ids = None if args.assignments == ["all"] else args.assignments
+    banks = load_banks(settings.items_dir, facts, ids, rubrics_dir=settings.rubrics_dir)
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="coordkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"Work folder: {work}   cores: {os.cpu_count()}   load average: {_load()}")
+
+    with tqdm(total=len(banks), desc="Releasing", unit="assignment", dynamic_ncols=True) as bar:
+        base = scratch_course(work / "base", settings=settings, banks=banks, trainees=args.trainees,
+                              seed=args.seed, progress=lambda _id: bar.update(1))
+    names = [b.id for b in banks]
+    total = sum(len(submitted_students(base, a)) for a in names)
+    print(f"Cohort: {args.trainees} trainees, {total} submissions of {', '.join(names)}")
+
+    timings: dict[str, float] = {}
+    stock = copy_course(work / "stock", settings=base)
+    with tqdm(total=total, desc="stock nbgrader autograde", unit="submission", dynamic_ncols=True) as bar:
+        started = time.perf_counter()
+        for a in names:
+            autograde(a, settings=stock, tick=lambda _s: bar.update(1))
+        timings["stock autograde"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for a in tqdm(names, desc="stock nbgrader generate_feedback", unit="assignment", dynamic_ncols=True):
+        generate_feedback(a, settings=stock)
+    timings["stock generate_feedback"] = time.perf_counter() - started
+    reference = export_scores(settings=stock, assignments=names)
+
+    same: dict[int, bool] = {}
+    for jobs in args.jobs:
+        ours = copy_course(work / f"coordkit-jobs{jobs}", settings=base)
+        cmd = [sys.executable, "-m", "coordkit", "grade", *names, "--course", str(ours.course_root),
+               "--jobs", str(jobs), "--reports", str(work / f"reports-jobs{jobs}")]
+        print(f"$ coordkit grade ... --jobs {jobs}   (load average {_load()})")
+        started = time.perf_counter()
+        done = subprocess.run(cmd, cwd=ROOT, env=tool_env(settings), stdout=subprocess.PIPE, text=True)
+        timings[f"coordkit grade --jobs {jobs}"] = time.perf_counter() - started
+        table = done.stdout.strip().splitlines()
+        print("\n".join("    " + line for line in table[:len(names) + 1]))
+        if done.returncode != 0:
+            print(done.stdout)
+            return done.returncode
+        same[jobs] = export_scores(settings=ours, assignments=names).equals(reference)
+
+    stock_total = timings["stock autograde"] + timings["stock generate_feedback"]
+    print(f"\n{'':36}{'wall s':>9}{'s per submission':>19}")
+    rows = [("stock autograde", timings["stock autograde"]),
+            ("stock generate_feedback", timings["stock generate_feedback"]),
+            ("stock autograde + feedback", stock_total)]
+    rows += [(k, v) for k, v in timings.items() if k.startswith("coordkit")]
+    for label, seconds in rows:
+        print(f"{label:36}{seconds:9.1f}{seconds / total:19.3f}")
+    best = max(args.jobs)
+    ours_best = timings[f"coordkit grade --jobs {best}"]
+    print(f"\nRatio (stock autograde + feedback) / (coordkit grade --jobs {best}): {stock_total / ours_best:.2f}x"
+          f"   (goal on 2 cores: >= 1.8)")
+    print(f"Ratio (stock autograde alone)      / (coordkit grade --jobs {best}): "
+          f"{timings['stock autograde'] / ours_best:.2f}x   (coordkit also writes the feedback)")
+    for jobs in sorted(args.jobs):
+        print(f"Per-submission cost at --jobs {jobs}: {timings[f'coordkit grade --jobs {jobs}'] / total:.3f} s")
+    verdict = all(same.values())
+    print(f"Every score identical to stock nbgrader: {'yes' if verdict else 'NO'} "
+          f"({len(reference)} graded cells; " + ", ".join(f"jobs {j}: {'same' if s else 'DIFFERENT'}"
+                                                         for j, s in same.items()) + ")")
+    print(f"Load average at the end: {_load()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "trainees": args.trainees, "submissions": total, "assignments": names, "timings": timings,
+            "ratio": stock_total / ours_best, "ratio_autograde_only": timings["stock autograde"] / ours_best,
+            "scores_identical": verdict}, indent=2), encoding="utf-8")
+    return 0 if verdict else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""`coordkit export`: per-item CSV for the evaluators and a Moodle grade-import CSV, from a small
+nbgrader gradebook built here (no kernels)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from coordkit.errors import AssignmentError
+from coordkit.export import EMAIL_COLUMN, ID_COLUMN, export_grades, moodle_table
+
+A, B = "cs01_demo", "cs02_demo"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, settings):
+    """Two assignments; tr001 fully graded, tr002 awaiting manual grading, tr003 late (penalty 1)
+    and with an e-mail address, tr004 did not submit cs02."""
+    from nbgrader.api import Gradebook
+
+    tmp_path = tmp_path_factory.mktemp("export")
+    root = tmp_path / "assignments"
+    root.mkdir()
+    temp = settings.with_overrides(course_root=root, db_url=f"sqlite:///{root / 'gradebook.db'}",
+                                   reports_dir=tmp_path / "reports")
+    with Gradebook(temp.db_url, "default_course") as gb:
+        for name in (A, B):
+            gb.add_assignment(name)
+            gb.add_notebook(name, name)
+            gb.add_grade_cell("q1_date", name, name, max_score=2, cell_type="code")
+            gb.add_grade_cell("q2_plan", name, name, max_score=3, cell_type="markdown")
+            gb.add_solution_cell("q2_plan", name, name)
+        gb.add_student("tr001")
+        gb.add_student("tr002")
+        gb.add_student("tr003", email="tr003@example.jp")
+        gb.add_student("tr004")
+        marks = {("tr001", A): (2, 3), ("tr002", A): (2, None), ("tr003", A): (2, 2), ("tr004", A): (0, 1),
+                 ("tr001", B): (1.5, 2)}
+        for (student, name), (auto, manual) in marks.items():
+            gb.add_submission(name, student)
+            for grade in gb.find_submission(name, student).notebooks[0].grades:
+                if grade.cell.name == "q1_date":
+                    grade.auto_score, grade.needs_manual_grade = auto, False
+                else:
+                    grade.manual_score, grade.needs_manual_grade = manual, manual is None
+        gb.find_submission_notebook(A, A, "tr003").late_submission_penalty = 1.0
+        gb.db.commit()
+    return temp
+
+
+def _rows(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_csv_export_has_one_row_per_trainee_assignment_and_item(course):
+    result = export_grades(settings=course, fmt="csv")
+    rows = _rows(result.path)
+    assert list(rows[0]) == ["trainee_id", "assignment", "notebook", "grade_id", "kind", "score", "max_score",
+                             "needs_manual_grade"]
+    assert len(rows) == 5 * 2 and result.rows == 10
+    tr001 = {(r["assignment"], r["grade_id"]): float(r["score"]) for r in rows if r["trainee_id"] == "tr001"}
+    assert tr001 == {(A, "q1_date"): 2.0, (A, "q2_plan"): 3.0, (B, "q1_date"): 1.5, (B, "q2_plan"): 2.0}
+    assert {r["kind"] for r in rows if r["grade_id"] == "q2_plan"} == {"manual"}
+
+
+def test_moodle_export_columns_totals_and_blanks(course):
+    result = export_grades(settings=course, fmt="moodle")
+    raw = result.path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b";" not in raw.splitlines()[0]
+    rows = {r[ID_COLUMN]: r for r in _rows(result.path)}
+    assert list(next(iter(rows.values()))) == [ID_COLUMN, EMAIL_COLUMN, A, B]
+    assert rows["tr001"][A] == "5" and rows["tr001"][B] == "3.5"
+    assert rows["tr002"][A] == ""                      # written answer not graded yet
+    assert rows["tr003"][A] == "3" and rows["tr003"][EMAIL_COLUMN] == "tr003@example.jp"   # 4 - late penalty 1
+    assert rows["tr004"][B] == ""                      # not submitted
+    assert result.max_scores == {A: 5.0, B: 5.0} and result.pending == {A: 1, B: 0}
+
+
+def test_moodle_partial_and_feedback_columns(course):
+    table = moodle_table(settings=course, assignments=[A], partial=True, feedback=True)
+    frame = table.frame.set_index(ID_COLUMN)
+    assert list(frame.columns) == [EMAIL_COLUMN, A, f"Feedback: {A}"]
+    assert frame.loc["tr002", A] == "2"
+    assert "written answers not graded yet" in frame.loc["tr002", f"Feedback: {A}"]
+    assert "late penalty of 1" in frame.loc["tr003", f"Feedback: {A}"]
+
+
+def test_unknown_assignment_names_what_exists(course):
+    with pytest.raises(AssignmentError, match=f"no assignment cs99_nope.*{A}"):
+        moodle_table(settings=course, assignments=["cs99_nope"])
