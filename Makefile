@@ -42,4 +42,5 @@ test-fast: $(STAMP)
 
 clean:
 	rm -rf _build reports datasets/cohorts assignments/release assignments/submitted \
-	       assignments/autograded assignments/feedback assignments/gradebook.db
+	       assignments/autograded assignments/feedback assignments/gradebook.db \
+	       assignments/.coordkit

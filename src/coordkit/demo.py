@@ -78,6 +78,8 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     result.feedback = settings.course_root / "feedback"
     say(f"      graded {sum(graded.graded.values())}, reused {sum(graded.reused.values())} "
         f"(already graded, not resubmitted)")
+    for line in graded.summary_lines():
+        say("      " + line)
     result.seconds["grade"] = time.perf_counter() - t
 
     t = step(5, "Exporting per-item scores from the gradebook")

@@ -93,7 +93,7 @@ def moodle_table(*, settings: Settings, assignments: list[str] | None = None, pa
                     row[f"Feedback: {name}"] = (
                         f"{_points(total)} / {top}点"
                         + ("（自動採点の分のみ。記述式は採点待ち）" if waiting else "")
-                        + (f"（提出遅れによる減点 {_points(penalty)}点を含む）" if penalty else "")
+                        + (f"（期限後の提出のため{_points(penalty)}点を減点）" if penalty else "")
                         + f" / {_points(total)} of {top} points"
                         + (" (autograded part only; written answers not graded yet)" if waiting else "")
                         + (f" (after a late penalty of {_points(penalty)})" if penalty else ""))
