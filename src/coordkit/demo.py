@@ -85,7 +85,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     t = step(5, "Exporting per-item scores from the gradebook")
     # only this cohort's submissions: the gradebook may hold others from earlier runs
     scores = export_scores(settings=settings, assignments=[b.id for b in banks])
-    scores = scores[[(t, a) in sim.submissions for t, a in zip(scores["trainee_id"], scores["assignment"])]]
+    scores = scores[[(tid, a) in sim.submissions for tid, a in zip(scores["trainee_id"], scores["assignment"])]]
     result.scores = sim.out_dir / "scores.csv"
     scores.to_csv(result.scores, index=False, lineterminator="\n")
     say(f"      {len(scores)} rows -> {result.scores}")
