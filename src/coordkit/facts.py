@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import FactsError
+from .errors import CoordkitError, FactsError
 
 UNITS = {
     # unit: (English format, Japanese format); English takes the singular for 1 (SINGULAR)
@@ -50,23 +50,24 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: Path, *, what: str) -> Any:
-    """Parse a YAML file strictly; errors name the file, the line and the fix."""
+def read_yaml(path: Path, *, what: str, error: type[CoordkitError] = FactsError) -> Any:
+    """Parse a YAML file strictly; errors (of class `error`, e.g. the caller's own error type) name
+    the file, the line and the fix."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FactsError(f"{what} file {path} not found; restore it from git "
-                         f"(git checkout -- {path.name}) or check the path in pyproject.toml") from None
+        raise error(f"{what} file {path} not found; restore it from git "
+                    f"(git checkout -- {path.name}) or check the path in pyproject.toml") from None
     except UnicodeDecodeError as exc:
-        raise FactsError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise error(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FactsError(f"{path}{where}: malformed YAML ({problem}); fix the file and run again") from None
+        raise error(f"{path}{where}: malformed YAML ({problem}); fix the file and run again") from None
 
 
 @dataclass(frozen=True)

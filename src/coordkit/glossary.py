@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CoordkitError, FactsError
+from .errors import CoordkitError
 from .facts import read_yaml
 
 # The life-domain chapters of the book (book/domains/<stem>.md); an entry's `domain` names one.
@@ -171,10 +171,7 @@ def _check_entry(entry: Any, index: int, path: Path) -> GlossaryEntry:
 def load_glossary(path: Path | str) -> Glossary:
     """Load and validate the glossary. Raises GlossaryError naming the file, the entry and the fix."""
     path = Path(path)
-    try:
-        data = read_yaml(path, what="glossary")
-    except FactsError as exc:
-        raise GlossaryError(str(exc)) from None
+    data = read_yaml(path, what="glossary", error=GlossaryError)
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise GlossaryError(f"{path}: expected a top-level 'entries:' list of terms")
     entries: dict[str, GlossaryEntry] = {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import AssignmentError, CoordkitError
+from .errors import AssignmentError
 from .facts import read_yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -130,10 +130,7 @@ def _criterion(raw: object, where: str) -> Criterion:
 def load_rubric(path: Path | str) -> Rubric:
     """Load and schema-check one rubric file."""
     path = Path(path)
-    try:
-        data = read_yaml(path, what="rubric")
-    except CoordkitError as exc:
-        raise AssignmentError(str(exc)) from None
+    data = read_yaml(path, what="rubric", error=AssignmentError)
     if not isinstance(data, dict) or set(data) != {"assignment", "cells"}:
         raise AssignmentError(f"{path}: a rubric has exactly two top-level keys, assignment and cells")
     if data["assignment"] != path.stem:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import CoordkitError, FactsError
+from .errors import CoordkitError
 from .facts import read_yaml
 
 KINDS = ("subject", "practice", "group_training", "gate")
@@ -225,10 +225,7 @@ def _unit(entry: Any, index: int, *, path: Path, stages: dict, competencies: dic
 def load_syllabus(path: Path | str) -> Syllabus:
     """Load and validate `book/syllabus.yml`. Raises SyllabusError naming the file, the unit and the fix."""
     path = Path(path)
-    try:
-        data = read_yaml(path, what="syllabus")
-    except FactsError as exc:
-        raise SyllabusError(str(exc)) from None
+    data = read_yaml(path, what="syllabus", error=SyllabusError)
     if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not data["units"]:
         raise SyllabusError(f"{path}: expected a top-level 'units:' list (see the lecturer's guide)")
     unknown = set(data) - _TOP_KEYS
