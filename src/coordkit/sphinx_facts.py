@@ -21,6 +21,7 @@ from sphinx.util import logging
 
 from .errors import CoordkitError
 from .facts import FactRegistry, load_facts
+from .sphinx_nodes import table as simple_table
 
 logger = logging.getLogger(__name__)
 _CACHE: dict[str, FactRegistry] = {}
@@ -92,31 +93,14 @@ class FactTable(Directive):
         lang = _lang(app)
         registry = _registry(app)
         env.note_dependency(str(registry.path))
-        table = nodes.table(classes=["coordkit-fact-table"])
-        group = nodes.tgroup(cols=4)
-        table += group
-        for width in (20, 50, 18, 12):
-            group += nodes.colspec(colwidth=width)
-        head = nodes.thead()
-        row = nodes.row()
-        for title in _HEAD[lang]:
-            row += nodes.entry("", nodes.paragraph(text=title))
-        head += row
-        group += head
-        body = nodes.tbody()
+        rows = []
         for fact in registry:
-            row = nodes.row()
-            row += nodes.entry("", nodes.paragraph("", "", nodes.literal(text=fact.id)))
-            statement = nodes.paragraph(text=fact.statement(lang))
+            statement = [nodes.Text(fact.statement(lang))]
             if fact.note:
-                statement += nodes.emphasis(text=" " + fact.caveat(lang))
-            row += nodes.entry("", statement)
-            link = nodes.paragraph()
-            link += nodes.reference("", fact.source_kind, refuri=fact.source)
-            row += nodes.entry("", link)
-            row += nodes.entry("", nodes.paragraph(text=fact.verified.isoformat()))
-            body += row
-        group += body
+                statement.append(nodes.emphasis(text=" " + fact.caveat(lang)))
+            rows.append([[nodes.literal(text=fact.id)], statement,
+                         [nodes.reference("", fact.source_kind, refuri=fact.source)], fact.verified.isoformat()])
+        table = simple_table(list(_HEAD[lang]), rows, [20, 50, 18, 12], ["coordkit-fact-table"])
         return [table]
 
 
@@ -189,4 +173,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("source-read", _code_cell_facts)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

@@ -25,6 +25,7 @@ from sphinx.domains.std import make_glossary_term
 
 from .glossary import Glossary, GlossaryEntry, GlossaryError, load_glossary
 from .sphinx_facts import _lang
+from .sphinx_nodes import table as simple_table
 
 DEFAULT_PATH = "datasets/glossary.yml"
 # A domain's chapter: book/domains/<domain> (English edition), book/ja/domains/<domain> (Japanese).
@@ -145,29 +146,14 @@ class GlossaryTerms(Directive):
             return [self.state.document.reporter.warning(
                 f"no glossary entry has domain {self.arguments[0]!r}; add some to the glossary file "
                 "or remove this directive", line=self.lineno)]
-        table = nodes.table(classes=["coordkit-glossary-terms"])
-        group = nodes.tgroup(cols=3)
-        table += group
-        for width in (30, 30, 40):
-            group += nodes.colspec(colwidth=width)
-        head, row = nodes.thead(), nodes.row()
-        for title in _LABELS[lang]["head"]:
-            row += nodes.entry("", nodes.paragraph(text=title))
-        head += row
-        group += head
-        body = nodes.tbody()
+        rows = []
         for entry in entries:
-            row = nodes.row()
-            first = nodes.paragraph()
-            first += _term_ref(env, entry, lang)
+            first = [_term_ref(env, entry, lang)]
             if lang == "ja":
-                first += nodes.Text(f"（{entry.reading}）")
-            row += nodes.entry("", first)
+                first.append(nodes.Text(f"（{entry.reading}）"))
             other = entry.other_term(lang) + (f" ({entry.reading})" if lang == "en" else "")
-            row += nodes.entry("", nodes.paragraph(text=other))
-            row += nodes.entry("", nodes.paragraph(text=entry.easy_ja))
-            body += row
-        group += body
+            rows.append([first, other, entry.easy_ja])
+        table = simple_table(list(_LABELS[lang]["head"]), rows, [30, 30, 40], ["coordkit-glossary-terms"])
         return [table]
 
 

@@ -28,6 +28,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from .sphinx_facts import _lang, _make_role
+from .sphinx_nodes import table
 from .syllabus import Syllabus, SyllabusError, Unit, load_syllabus
 
 logger = logging.getLogger(__name__)
@@ -114,34 +115,6 @@ def _subject(unit: Unit, lang: str) -> str:
     return unit.name_ja if lang == "ja" else f"{unit.name_en} / {unit.name_ja}"
 
 
-def _cell(content) -> nodes.entry:
-    if isinstance(content, str):
-        content = [nodes.Text(content)]
-    return nodes.entry("", nodes.paragraph("", "", *content))
-
-
-def _table(headers: list[str], rows: list[list], widths: list[int], classes: list[str]) -> nodes.table:
-    table = nodes.table(classes=classes)
-    group = nodes.tgroup(cols=len(headers))
-    table += group
-    for width in widths:
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    row = nodes.row()
-    for title in headers:
-        row += _cell(title)
-    head += row
-    group += head
-    body = nodes.tbody()
-    for cells in rows:
-        row = nodes.row()
-        for content in cells:
-            row += _cell(content)
-        body += row
-    group += body
-    return table
-
-
 def _bullets(texts: list[str]) -> nodes.bullet_list:
     items = nodes.bullet_list()
     for text in texts:
@@ -182,7 +155,7 @@ class CurriculumMap(SphinxDirective):
         if show in ("all", "competencies"):
             rows = [[c.code, c.name.get(lang)] if lang == "ja" else [c.code, f"{c.name.en} ({c.name.ja})"]
                     for c in syllabus.competencies.values()]
-            out.append(_table([t["ccode"], t["ability"]], rows, [10, 90], ["coordkit-competencies"]))
+            out.append(table([t["ccode"], t["ability"]], rows, [10, 90], ["coordkit-competencies"]))
         if show in ("all", "units"):
             codes = list(syllabus.competencies)
             for stage in syllabus.stages.values():
@@ -200,7 +173,7 @@ class CurriculumMap(SphinxDirective):
                          u.group or "—", _study_time(self, u, lang),
                          *["●" if c in u.competencies else "" for c in codes], _page_links(self, u)]
                         for u in units]
-                out.append(_table([t["code"], t["subject"], t["group"], t["time"], *codes, t["pages"]], rows,
+                out.append(table([t["code"], t["subject"], t["group"], t["time"], *codes, t["pages"]], rows,
                                   [10, 36, 6, 10, *[4] * len(codes), 22], ["coordkit-curriculum-map"]))
                 notes = _assumptions_by_text(units, lang)
                 if notes:
