@@ -104,7 +104,7 @@ class FactTable(Directive):
         return [table]
 
 
-_HEAD = {"en": ("Fact", "Source", "Kind", "Verified"), "ja": ("事実", "出典", "種別", "確認日")}
+_HEAD = {"en": ("Fact", "Statement", "Source", "Verified"), "ja": ("事実", "内容", "出典", "確認日")}
 
 
 def _resolve(app: Sphinx, doctree, docname: str) -> None:
