@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_certify
 
     cli_certify.register(sub)
+    from . import cli_mark
+
+    cli_mark.register(sub)
     return parser
 
 
