@@ -428,12 +428,14 @@ def record_many(settings, marks: list[tuple[Answer, dict]]) -> list[Saved]:
                  levels=json.dumps({k: float(v) for k, v in m["levels"].items()}, sort_keys=True),
                  score=m["score"], comment=m.get("comment") or "", reason=m.get("reason") or "",
                  answer_sha=answer.sha, source=m.get("source", "api"), created_at=now) for answer, m in marks]
+    ids = list(dict.fromkeys(answer.id for answer, _ in marks))
     out, finals = [], []
     with engine(settings).begin() as conn:
         if rows:
             conn.execute(mark_table.insert(), rows)
+        all_marks, all_slots = _marks_of(conn, course, ids), _slots_of(conn, course, ids)
         for answer, _ in marks:
-            status, final = final_mark(_marks(conn, course, answer.id), _slots(conn, course, answer.id),
+            status, final = final_mark(all_marks.get(answer.id, []), all_slots.get(answer.id, {}),
                                        margin_points=margin(settings))
             out.append(Saved(answer.id, status, final.score if final else None))
             finals.append((answer, final))
@@ -441,40 +443,72 @@ def record_many(settings, marks: list[tuple[Answer, dict]]) -> list[Saved]:
     return out
 
 
+def _marks_of(conn, course: str, ids: list[str]) -> dict[str, list[Mark]]:
+    out: dict[str, list[Mark]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(sa.select(mark_table).where(mark_table.c.course_id == course,
+                                                        mark_table.c.answer_id.in_(ids[start:start + 500]))
+                            .order_by(mark_table.c.id)).all()
+        for r in rows:
+            out.setdefault(r.answer_id, []).append(Mark(r.answer_id, r.marker, r.role, json.loads(r.levels), r.score,
+                                                        r.comment, r.reason, r.created_at, r.source, r.answer_sha))
+    return out
+
+
+def _slots_of(conn, course: str, ids: list[str]) -> dict[str, dict[int, str]]:
+    out: dict[str, dict[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(sa.select(allocation_table.c.answer_id, allocation_table.c.slot,
+                                      allocation_table.c.marker).where(
+            allocation_table.c.course_id == course, allocation_table.c.answer_id.in_(ids[start:start + 500]))).all()
+        for r in rows:
+            out.setdefault(r.answer_id, {})[r.slot] = r.marker
+    return out
+
+
 def _publish(settings, finals: list[tuple[Answer, Mark | None]]) -> None:
     """nbgrader's own rows carry each final mark (or none: awaiting marking). Written with nbgrader's
-    ORM classes in one session of our own: nbgrader's Gradebook() runs `alembic heads` in a
-    subprocess each time it opens (about 0.5 s), too slow for a save in the marking app."""
+    ORM classes in one session of our own, one query per notebook for all its students: nbgrader's
+    Gradebook() runs `alembic heads` in a subprocess each time it opens (about 0.5 s) and finds one
+    grade per query, too slow for a save in the marking app or a workbook of 1,600 marks."""
     from nbgrader.api import (Assignment, Comment, Grade, GradeCell, Notebook, SolutionCell, Student,
                               SubmittedAssignment, SubmittedNotebook)
     from sqlalchemy.orm import Session
 
     course = _course(settings)
+    latest = {answer.id: (answer, final) for answer, final in finals}      # the last of repeated saves wins
 
-    def one(model, cell_model, answer):
-        return (session.query(model)
-                .join(cell_model, cell_model.id == model.cell_id)
-                .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
-                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .join(Student, Student.id == SubmittedAssignment.student_id)
-                .filter(cell_model.name == answer.grade_id, Notebook.name == answer.notebook,
-                        Assignment.name == answer.assignment, Assignment.course_id == course,
-                        Student.id == answer.student)
-                .one_or_none())
+    def rows(model, cell_model, assignment, notebook, students, cells):
+        query = (session.query(model, cell_model.name, Student.id)
+                 .join(cell_model, cell_model.id == model.cell_id)
+                 .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+                 .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                 .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                 .join(Student, Student.id == SubmittedAssignment.student_id)
+                 .filter(Notebook.name == notebook, Assignment.name == assignment, Assignment.course_id == course,
+                         Student.id.in_(students), cell_model.name.in_(cells)))
+        return {(student, name): row for row, name, student in query}
 
+    groups: dict[tuple[str, str], list] = {}
+    for answer, final in latest.values():
+        groups.setdefault((answer.assignment, answer.notebook), []).append((answer, final))
     with Session(engine(settings)) as session:
-        for answer, final in finals:
-            grade, comment = one(Grade, GradeCell, answer), one(Comment, SolutionCell, answer)
-            if grade is None or comment is None:
-                raise MarkingError(f"{answer.assignment}/{answer.grade_id} of answer {answer.id} is not in the "
-                                   "gradebook; run `coordkit grade` for it first")
-            if final is None:
-                grade.manual_score, grade.needs_manual_grade, comment.manual_comment = None, True, None
-            else:
-                grade.manual_score, grade.needs_manual_grade = final.score, False
-                comment.manual_comment = final.comment or None
+        for (assignment, notebook), items in groups.items():
+            students = sorted({a.student for a, _ in items})
+            cells = sorted({a.grade_id for a, _ in items})
+            grades = rows(Grade, GradeCell, assignment, notebook, students, cells)
+            comments = rows(Comment, SolutionCell, assignment, notebook, students, cells)
+            for answer, final in items:
+                grade, comment = grades.get((answer.student, answer.grade_id)), comments.get((answer.student, answer.grade_id))
+                if grade is None or comment is None:
+                    raise MarkingError(f"{answer.assignment}/{answer.grade_id} of answer {answer.id} is not in the "
+                                       "gradebook; run `coordkit grade` for it first")
+                if final is None:
+                    grade.manual_score, grade.needs_manual_grade, comment.manual_comment = None, True, None
+                else:
+                    grade.manual_score, grade.needs_manual_grade = final.score, False
+                    comment.manual_comment = final.comment or None
         session.commit()
 
 
