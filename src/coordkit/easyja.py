@@ -276,9 +276,9 @@ def _clause_links(toks: list[_Token]) -> list[str]:
             links.append(t.surface)
         elif t.major == "助動詞" and t.infl_form.startswith("仮定") and t.surface in ("たら", "だら", "なら"):
             links.append(t.surface)
-        elif t.major in ("動詞", "形容詞") and t.infl_form.startswith("連用") and nxt is not None \
-                and nxt.surface == "、":
-            links.append(t.surface + "、")
+        elif (t.major in ("動詞", "形容詞") or (t.major == "助動詞" and t.base == "だ")) \
+                and t.infl_form.startswith("連用") and nxt is not None and nxt.surface == "、":
+            links.append(t.surface + "、")      # 連用中止: 書き、/ 学生で、
     return links
 
 
@@ -286,6 +286,10 @@ def _predicates(toks: list[_Token]) -> list[str]:
     preds = []
     for i, t in enumerate(toks):
         prev = toks[i - 1] if i else None
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if t.major == "動詞" and t.infl_form.startswith("連用") and nxt is not None and nxt.major == "名詞" \
+                and nxt.minor == "接尾":
+            continue                               # 困りごと, 読み方: a noun, not a predicate
         if t.major == "動詞" and t.minor == "自立":
             if t.base in ("する", "できる") and prev is not None and prev.minor == "サ変接続":
                 preds.append(prev.surface + t.surface)
@@ -294,6 +298,8 @@ def _predicates(toks: list[_Token]) -> list[str]:
             else:
                 preds.append(t.surface)
         elif t.major == "形容詞" and t.minor == "自立":
+            if t.base in ("いい", "よい") and i >= 2 and prev.surface == "も" and toks[i - 2].surface in ("て", "で"):
+                continue                           # 〜しても いい: permission, not a second predicate
             preds.append(t.surface)
     return preds
 
@@ -461,7 +467,10 @@ def annotate(text: str, *, spaces: bool = True, readings: bool = True) -> str:
     toks = _tokens(stripped)
     out = []
     for prev, t in zip([None, *toks], toks):
-        conventional = prev is not None and prev.surface in ("て", "で") and t.base in ("くださる", "いる", "おく", "みる")
+        conventional = prev is not None and (
+            (prev.surface in ("て", "で") and t.base in ("くださる", "いる", "おく", "みる"))
+            or (t.major == "名詞" and t.minor == "非自立" and t.surface in ("こと", "とき", "ところ", "ため", "もの")
+                and prev.major in ("動詞", "形容詞", "助動詞")))
         if spaced[t.start] or (spaces and (_starts_phrase(t, prev) or conventional)):
             out.append(" ")
         counter = prev is not None and re.fullmatch(r"[0-9０-９]+", prev.surface) and t.surface in _COUNTERS
