@@ -24,6 +24,8 @@ Bank file (see graders/items/cs01_job_loss.yml for a full example)::
         accept: [...]                 # text items: other acceptable answers (normalised like the key)
         distractors: [...]            # plausible wrong answers (the simulator draws from them)
         model_answer: ...             # manual items; graded with graders/rubrics/<bank id>.yml
+        audience: client              # manual items whose model answer is addressed to the client: it
+                                      # follows `coordkit easyja check` (tests/content/test_easy_japanese.py)
         template: ...                 # manual items: text the trainee's answer cell starts with
 
 Answer rules (`answer:` and each distractor may be a literal or one rule):
@@ -71,7 +73,8 @@ _UNIT = re.compile(r"^(TP1-[A-E][1-9]|PRACTICE|TP2)$")
 _GRADE_ID = re.compile(r"^q\d+_[a-z0-9_]+$")
 _TEMPLATE = re.compile(r"\{\{\s*(fact|key)\s*:\s*([A-Za-z0-9_.]+)\s*(?::\s*(ja|en)\s*)?\}\}")
 _ITEM_KEYS = {"grade_id", "kind", "points", "unit", "competency", "difficulty", "context", "domains", "prompt",
-              "options", "answer", "accept", "distractors", "rubric", "model_answer", "template"}
+              "options", "answer", "accept", "distractors", "rubric", "model_answer", "template", "audience"}
+AUDIENCES = ("client",)   # manual items whose model answer is said or written to the client: easy Japanese
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class Item:
     domains: tuple[str, ...] = ()
     template: str = ""             # manual items: kept in the released answer cell
     facts_used: tuple[str, ...] = ()   # facts the answer rule reads
+    audience: str = ""             # "client": the model answer is addressed to the client (easy Japanese)
 
     @property
     def auto(self) -> bool:
@@ -360,6 +364,8 @@ def _load_item(raw: Any, n: int, bank_id: str, facts: FactRegistry, path: Path, 
                                   "remove 'rubric:' or set it to the bank id")
         if "answer" in raw:
             raise AssignmentError(f"{where}: a manual item has a model_answer, not an answer")
+    if raw.get("audience") is not None and (kind != "manual" or raw["audience"] not in AUDIENCES):
+        raise AssignmentError(f"{where}: audience is for manual items only, and is one of {AUDIENCES}")
     item = Item(grade_id=gid, kind=kind, points=float(raw["points"]), prompt=render_text(raw["prompt"], facts, where=where),
                 unit=str(raw["unit"]), competency=str(raw["competency"]), key=key, accept=accept, options=options,
                 distractors=distractors, difficulty=float(raw.get("difficulty", 0.0)),
@@ -367,7 +373,7 @@ def _load_item(raw: Any, n: int, bank_id: str, facts: FactRegistry, path: Path, 
                 context=render_text(raw.get("context"), facts, where=where),
                 domains=_strings(raw.get("domains"), where, "domains"),
                 template=render_text(raw.get("template"), facts, where=where),
-                facts_used=_rule_facts(raw.get("answer")))
+                facts_used=_rule_facts(raw.get("answer")), audience=str(raw.get("audience") or ""))
     return item, str(raw.get("model_answer") or "")
 
 

@@ -185,6 +185,29 @@ def cmd_facts_review(args) -> int:
     return 0
 
 
+def cmd_easyja_check(args) -> int:
+    from .easyja import RULES, check_file, count_by_rule
+
+    findings = check_file(args.file)
+    source = "-" if args.file == "-" else args.file
+    for finding in findings:
+        print(finding.one_line(source))
+    counts = count_by_rule(findings)
+    print(f"{len(findings)} finding(s)" + (": " + ", ".join(f"{r} {counts[r]}" for r in RULES if counts[r])
+                                          if findings else "; the text follows every rule"))
+    return 1 if findings else 0
+
+
+def cmd_easyja_annotate(args) -> int:
+    import sys
+
+    from .easyja import annotate
+
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    print("\n".join(annotate(line) if line.strip() else line for line in text.splitlines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coordkit", description=(
         "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
@@ -274,6 +297,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", default="180d", help="age, e.g. 180d, 6m, 1y (default 180d)")
     p.add_argument("--today", help="reference date YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_facts_review)
+
+    easy = sub.add_parser("easyja", help="easy Japanese (やさしい日本語): check a text against the guideline's rules"
+                          ).add_subparsers(dest="easyja_command", required=True)
+    p = easy.add_parser("check", help="one line per sentence and rule broken; exit 1 if any", description=(
+        "Checks every sentence of a text or Markdown file against the rules of easy Japanese for residents "
+        "(在留支援のためのやさしい日本語ガイドライン): length, one clause, spaces between phrases, readings for "
+        "kanji written 漢字（かんじ）, difficult words, double negatives, passive forms, relative dates."))
+    p.add_argument("file", help="a UTF-8 text or Markdown file, or - for standard input")
+    p.set_defaults(func=cmd_easyja_check)
+    p = easy.add_parser("annotate", help="a first draft with spaces and readings added (check the readings)")
+    p.add_argument("file", help="a UTF-8 text file, or - for standard input")
+    p.set_defaults(func=cmd_easyja_annotate)
 
     from . import cli_certify
 
