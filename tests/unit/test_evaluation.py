@@ -519,9 +519,6 @@ def test_suppression_rejects_non_counts():
 
 # -- confidence intervals for rater agreement (issue 12) -----------------------------------------
 
-SHROUT_FLEISS = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-
-
 @pytest.mark.parametrize("form, expected", [
     # pingouin 0.7.0 intraclass_corr on Shrout & Fleiss (1979) Table 2, CI95% to two decimals
     ("ICC(1,1)", (-0.13, 0.72)), ("ICC(A,1)", (0.02, 0.76)), ("ICC(C,1)", (0.34, 0.95)),
