@@ -113,8 +113,12 @@ def cmd_grade(args) -> int:
         raise AssignmentError(f"unknown assignment id(s) {', '.join(unknown)}; known: {', '.join(known) or '(none)'} "
                               f"(item banks in {settings.items_dir})")
     ids = args.assignments or known
+    if args.timeout is not None and args.timeout < 1:
+        raise GradingError(f"--timeout {args.timeout}: give the seconds a cell may run, at least 1 "
+                           "(or leave it out: nbgrader_config.py decides, 30)")
     limits = Limits(cell_timeout=args.timeout) if args.timeout else None
-    result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits)
+    result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits,
+                          engine=args.engine)
     print("\n".join(result.summary_lines()))
     print(f"feedback: {settings.course_root / 'feedback'}")
     return 0
@@ -219,14 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde every submission and generate feedback, in parallel",
                        description=(
         "Autograde and generate feedback for every submission of the given assignments (default: all), "
-        "several at a time, each in a sandbox, with the real nbgrader and gradebook; then print a summary "
-        "table. Submissions graded and not resubmitted since are reused; run the same command again to "
+        "several at a time, with the real nbgrader and gradebook: each answer is read from the notebook as "
+        "data and checked by the course's tests, the trainee's code is never run; then print a summary table. Submissions graded and not resubmitted since are reused; run the same command again to "
         "resume an interrupted run. Submissions that cannot be graded (damaged, wrong notebook, too "
         "large, crashing the kernel) are quarantined with their reason."))
     p.add_argument("assignments", nargs="*")
     p.add_argument("--jobs", type=int, help="submissions graded at the same time (default: one per core)")
     p.add_argument("--force", action="store_true", help="grade again even submissions already graded")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py, 30)")
+    p.add_argument("--timeout", type=int, help="seconds per cell, --engine kernel (default: nbgrader_config.py, 30)")
+    p.add_argument("--engine", choices=["literal", "kernel"], default="literal", help=(
+        "literal (default): read each answer as data and run only the course's tests; kernel: the previous "
+        "engine, which runs the trainee's notebook in a sandboxed kernel (kept for comparison)"))
     p.add_argument("--course", help="another nbgrader course root (default: course_root in pyproject.toml); "
                                     "its gradebook is <course>/gradebook.db unless --db-url is given")
     p.add_argument("--db-url")

@@ -125,7 +125,12 @@ def _mb(n: int) -> str:
 def fingerprint(folder: Path) -> str:
     """Names, sizes and modification times of a submitted folder (links are not followed)."""
     h = hashlib.sha256()
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(folder):
+        seen += len(dirnames) + len(filenames)
+        if seen > 100_000:                  # far over any limit: quarantined anyway, stop hashing
+            h.update(b"...")
+            break
         dirnames.sort()
         for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
             st = os.lstat(os.path.join(dirpath, name))
@@ -151,9 +156,13 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
     import stat
 
     assignment = definition["name"]
-    total, largest = 0, (0, "")
+    total, largest, count = 0, (0, ""), 0
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
+            count += 1
+            if count > limits.submission_files:
+                return (f"the submission holds more than {limits.submission_files} files and folders; "
+                        "the trainee should submit only the assignment's notebook"), []
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, folder)
             st = os.lstat(path)
@@ -177,6 +186,10 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
             notes.append(f"{name} was not submitted: it scores 0")
             continue
         present += 1
+        size = path.stat().st_size
+        if size > limits.notebook_bytes:
+            return (f"{name} is {_mb(size)}, over the {_mb(limits.notebook_bytes)} limit for one notebook; "
+                    "the trainee should clear its outputs (Edit > Clear Outputs of All Cells) and resubmit"), []
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8")
@@ -188,6 +201,9 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
         except json.JSONDecodeError as exc:
             return (f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                     "the file is damaged: the trainee should resubmit it from Jupyter"), []
+        except RecursionError:
+            return (f"{name} is JSON nested too deeply to be a notebook; the trainee should resubmit the "
+                    "notebook from Jupyter"), []
         if not (isinstance(data, dict) and isinstance(data.get("cells"), list) and data.get("nbformat") == 4):
             return f"{name} is JSON but not a Jupyter notebook (version 4); the trainee should resubmit", []
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -221,6 +237,38 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
 
 
 # --- in a worker process -----------------------------------------------------------------------------
+
+class _CachedSchemaValidation:
+    """jsonschema.validate as nbgrader's cell-metadata check calls it (once per cell), without
+    checking nbgrader's own schema again each time: the same validation, a fraction of the cost."""
+
+    def __init__(self):
+        import jsonschema
+
+        self._jsonschema = jsonschema
+        self._validators: dict[int, object] = {}
+
+    def validate(self, instance, schema):
+        validator = self._validators.get(id(schema))
+        if validator is None:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[id(schema)] = (cls(schema), schema)   # keep schema alive: id stays valid
+        error = self._jsonschema.exceptions.best_match(validator[0].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(self._jsonschema, name)
+
+
+def _fast_paths() -> None:
+    """Once per worker: nbgrader's metadata validation with a cached schema validator."""
+    from nbgrader.nbgraderformat import common
+
+    if not isinstance(common.jsonschema, _CachedSchemaValidation):
+        common.jsonschema = _CachedSchemaValidation()
+
 
 def _init_worker(log_path: str) -> None:
     """Worker start: its output (and its kernels') goes to a log file, not the lecturer's terminal;
@@ -365,7 +413,8 @@ def grade_submission(task: dict) -> dict:
         from traitlets.config import Config
 
         from .course import apply_submission_state, load_nbgrader_config, submission_state
-        from .sandbox import execute_preprocessor
+
+        _fast_paths()
 
         cfg = load_nbgrader_config(Path(task["course_root"]))
         db_url = f"sqlite:///{root / 'gradebook.db'}"
@@ -377,8 +426,24 @@ def grade_submission(task: dict) -> dict:
         cfg.merge(over)
         coursedir = CourseDirectory(config=cfg)
         # the private course root: the submission, the assignment's source, a private gradebook
-        shutil.copytree(task["submitted"], coursedir.format_path(coursedir.submitted_directory, student, assignment),
-                        symlinks=True)
+        private_submission = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        engine = task.get("engine", "literal")
+        if engine == "literal":
+            # only what is graded: the notebooks and the submission time; nothing else the trainee
+            # put in the folder reaches the autograded or feedback folders
+            private_submission.mkdir(parents=True)
+            wanted = {f"{nb['name']}.ipynb" for nb in task["definition"]["notebooks"]} | {"timestamp.txt"}
+            others = []
+            for entry in sorted(os.listdir(task["submitted"])):
+                if entry in wanted and os.path.isfile(os.path.join(task["submitted"], entry)):
+                    shutil.copyfile(os.path.join(task["submitted"], entry), private_submission / entry)
+                else:
+                    others.append(entry)
+            if others:
+                notes.append(f"{len(others)} other file(s) in the submission not used ({', '.join(others[:3])}"
+                             f"{', ...' if len(others) > 3 else ''})")
+        else:
+            shutil.copytree(task["submitted"], private_submission, symlinks=True)
         for nb_def in task["definition"]["notebooks"]:
             private = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
                            f"{nb_def['name']}.ipynb")
@@ -393,17 +458,32 @@ def grade_submission(task: dict) -> dict:
                 apply_submission_state(gb, assignment=assignment, student=student, state=task["prior"],
                                        manual=True)
 
-        sandboxed = execute_preprocessor()
+        from .nbgrader_plugins import LiteralExecute, SanitizeOutputs, SanitizeSubmission
+
+        def is_execute(p):
+            return p is Execute or p in ("nbgrader.preprocessors.Execute", "nbgrader.preprocessors.execute.Execute")
+
+        if engine == "literal":
+            replace = [LiteralExecute]
+        else:
+            from .sandbox import execute_preprocessor
+
+            replace = [execute_preprocessor(), SanitizeOutputs]
         steps = list(cfg.Autograde.get("autograde_preprocessors",
                                        Autograde.class_traits()["autograde_preprocessors"].default()))
-        steps = [sandboxed if p is Execute or p in ("nbgrader.preprocessors.Execute",
-                                                     "nbgrader.preprocessors.execute.Execute") else p
-                 for p in steps]
+        steps = [q for p in steps for q in (replace if is_execute(p) else [p])]
+        sanitize = list(cfg.Autograde.get("sanitize_preprocessors",
+                                          Autograde.class_traits()["sanitize_preprocessors"].default()))
+        at = next((i + 1 for i, p in enumerate(sanitize) if getattr(p, "__name__", str(p)).endswith("OverwriteCells")),
+                  len(sanitize))
+        sanitize[at:at] = [SanitizeSubmission]
         sandbox_cfg = Config()
         sandbox_cfg.Autograde.autograde_preprocessors = steps
+        sandbox_cfg.Autograde.sanitize_preprocessors = sanitize
         sandbox_cfg.SandboxedExecute.home = str(root / "home")
         sandbox_cfg.SandboxedExecute.deny = [task["course_root"]]
         sandbox_cfg.SandboxedExecute.limits = asdict(limits)
+        sandbox_cfg.LiteralExecute.notes_file = str(root / "notes.jsonl")
         cfg.merge(sandbox_cfg)
 
         app = Autograde(coursedir=coursedir, config=cfg)
@@ -421,6 +501,9 @@ def grade_submission(task: dict) -> dict:
         for nb_def in task["definition"]["notebooks"]:
             notes += _run_notes(workdir / f"{nb_def['name']}.ipynb", limits)
         notes += _sandbox_notes(root / REPORT)
+        if (root / "notes.jsonl").is_file():
+            for line in (root / "notes.jsonl").read_text(encoding="utf-8").splitlines():
+                notes += json.loads(line)["notes"]
         if _folder_bytes(workdir) > limits.submission_bytes:
             kept = {p.relative_to(task["submitted"]) for p in Path(task["submitted"]).rglob("*")}
             for path in sorted(workdir.rglob("*"), reverse=True):
@@ -438,11 +521,18 @@ def grade_submission(task: dict) -> dict:
         if not fed["success"]:
             out["reasons"] = [f"feedback could not be generated ({_failure_reason(fed.get('log', ''), limits)})"]
             return out
+        feedback_dir = Path(coordir_feedback := coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        for path in sorted(feedback_dir.rglob("*"), reverse=True):      # feedback: what the course generated
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif not (path.suffix == ".html" or path.name == "timestamp.txt") or path.parent != feedback_dir:
+                path.unlink()
         with Gradebook(db_url, task["course_id"]) as gb:
             out["state"] = submission_state(gb, assignment=assignment, student=student)
-        out.update(status="graded", reasons=notes,
+        out.update(status="graded", reasons=list(dict.fromkeys(notes)),
                    autograded=str(workdir),
-                   feedback=coursedir.format_path(coursedir.feedback_directory, student, assignment))
+                   feedback=coordir_feedback)
         return out
     except Exception as exc:  # noqa: BLE001 - one submission never stops the cohort
         out["status"] = "quarantined"
@@ -562,8 +652,11 @@ def _candidates(course_root: Path, assignments: list[str], *, force: bool) -> in
         force or not ((course_root / "autograded" / t.name / a).is_dir() or (held / a / f"{t.name}.json").is_file())))
 
 
+ENGINES = ("literal", "kernel")
+
+
 def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None = None, force: bool = False,
-                 limits: Limits | None = None, show_progress: bool = True) -> CohortGradeResult:
+                 limits: Limits | None = None, show_progress: bool = True, engine: str = "literal") -> CohortGradeResult:
     """Autograde every submission of `assignments` and generate its feedback, `jobs` at a time
     (default: one per core), each in a sandbox; see the module docstring. Submissions graded and not
     resubmitted since are reused unless force=True; quarantined ones are listed with their reason."""
@@ -573,6 +666,8 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
     from tqdm import tqdm
 
     started = time.perf_counter()
+    if engine not in ENGINES:
+        raise GradingError(f"unknown grading engine {engine!r}; use one of {', '.join(ENGINES)}")
     limits = limits or Limits()
     jobs = jobs or default_jobs()
     if jobs < 1:
@@ -602,6 +697,8 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
                 pool.submit(_warm)
         plan, gb = _plan(assignments, settings=settings, course_root=course_root, run=run, force=force,
                          limits=limits, result=result)
+        for task in plan:
+            task["engine"] = engine
         with gb:
             if plan:
                 logs.mkdir(parents=True, exist_ok=True)
@@ -620,9 +717,13 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
                         held = sum(len(v) for v in result.quarantined.values())
                         bar.set_postfix_str(f"{outcome.assignment}, quarantined {held}")
         _missing_feedback(assignments, settings=settings, result=result)
-        from .sandbox import describe, landlock_abi
+        if engine == "literal":
+            result.sandbox = ("answers read as data (no trainee code run); the course's tests run in the "
+                              "grading workers")
+        else:
+            from .sandbox import describe, landlock_abi
 
-        result.sandbox = describe({"landlock_abi": landlock_abi(), "audit_hook": True})
+            result.sandbox = describe({"landlock_abi": landlock_abi(), "audit_hook": True})
         shutil.rmtree(run, ignore_errors=True)
     finally:
         if pool is not None:
