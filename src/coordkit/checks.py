@@ -193,6 +193,8 @@ def read_answer_cell(source: str, names) -> AnswerCell:
                 if len(segment) > MAX_LITERAL_CHARS:
                     raise ValueError("too long")
                 value = ast.literal_eval(node.value)
+                if type(value) not in (str, int, float):          # an answer is a string or a number
+                    raise ValueError(type(value).__name__)
             except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 found.values.pop(target.id, None)
                 found.unreadable.append(target.id)

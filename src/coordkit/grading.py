@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -222,6 +223,12 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
         for gid in sorted({i for i in ids if ids.count(i) > 1}):
             notes.append(f"cell {gid} appears {ids.count(gid)} times: the last copy was graded")
         originals = released.get(nb_def["name"], {})
+        for number, cell in enumerate(data["cells"], 1):
+            outputs = cell.get("outputs") if isinstance(cell, dict) else None
+            kinds = {k for out in outputs if isinstance(out, dict) and isinstance(out.get("data"), dict)
+                     for k in out["data"] if k != "text/plain"} if isinstance(outputs, list) else set()
+            if kinds:
+                notes.append(f"cell {number}: saved outputs with {', '.join(sorted(kinds)[:3])} removed, never shown")
         for cell in data["cells"]:
             gid = _grade_id(cell)
             if gid in originals:
@@ -367,24 +374,43 @@ def _sandbox_notes(report: Path) -> list[str]:
     return [f"blocked by the sandbox: {'; '.join(refused[:3])}{more}"]
 
 
-def deduplicate(path: Path) -> list[str]:
-    """Keep nbgrader's marks on the last copy of a duplicated cell only, as nbgrader's own
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def deduplicate(path: Path, *, known: set[str] | None = None) -> list[str]:
+    """Make a submitted notebook one that nbgrader can grade as the trainee meant it, and return
+    notes: keep nbgrader's marks on the last copy of a duplicated cell only, as nbgrader's own
     DeduplicateIds means to (it leaves an empty mark that its validator then rejects, so stock
-    nbgrader cannot grade such a notebook at all). Rewrites the file; returns the ids."""
+    nbgrader cannot grade such a notebook at all); with `known` (the assignment's cell ids), remove
+    the marks of cells that are not the assignment's (a cell the trainee added and marked as a
+    test); give a cell whose id is not a valid notebook cell id a new one. Rewrites the file."""
+    import uuid
+
     nb = json.loads(path.read_text(encoding="utf-8"))
     seen: set[str] = set()
-    fixed: list[str] = []
-    for cell in reversed(nb["cells"]):
+    notes: list[str] = []
+    changed = False
+    for number, cell in reversed(list(enumerate(nb["cells"], 1))):
+        if not isinstance(cell, dict):
+            continue
+        if "id" in cell and not (isinstance(cell["id"], str) and _CELL_ID.fullmatch(cell["id"])):
+            cell["id"] = uuid.uuid4().hex[:16]
+            changed = True
         gid = _grade_id(cell)
         if gid is None:
             continue
-        if gid in seen:
+        if known is not None and gid not in known:
             del cell["metadata"]["nbgrader"]
-            fixed.append(gid)
+            notes.append(f"cell {number} carried the marks of a graded cell {gid[:40]!r} that is not in the "
+                         "assignment: treated as a cell added by the trainee")
+            changed = True
+        elif gid in seen:
+            del cell["metadata"]["nbgrader"]
+            changed = True
         seen.add(gid)
-    if fixed:
+    if changed:
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-    return fixed
+    return notes
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -448,7 +474,7 @@ def grade_submission(task: dict) -> dict:
             private = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
                            f"{nb_def['name']}.ipynb")
             if private.is_file():
-                deduplicate(private)
+                notes += deduplicate(private, known={c[0] for c in nb_def["source_cells"]})
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         source.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(task["source"], source)
@@ -484,6 +510,7 @@ def grade_submission(task: dict) -> dict:
         sandbox_cfg.SandboxedExecute.deny = [task["course_root"]]
         sandbox_cfg.SandboxedExecute.limits = asdict(limits)
         sandbox_cfg.LiteralExecute.notes_file = str(root / "notes.jsonl")
+        sandbox_cfg.SanitizeSubmission.notes_file = str(root / "notes.jsonl")
         cfg.merge(sandbox_cfg)
 
         app = Autograde(coursedir=coursedir, config=cfg)

@@ -214,16 +214,30 @@ def _nbgrader(cell) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+_PLAIN_TYPES = {"text/plain"}
+
+
 class SanitizeSubmission(Preprocessor):
     """Nothing of the submission that a browser could run survives (see the module docstring).
-    Runs after OverwriteCells: cells whose source is the course's own are left as they are."""
+    Runs after OverwriteCells: cells whose source is the course's own are left as they are. What it
+    removed that could have been active (HTML, scripts, attachments, raw cells) is noted."""
 
     enabled = Bool(True).tag(config=True)
+    notes_file = Unicode("", help="append the notes of each notebook here (JSON lines)").tag(config=True)
 
     def preprocess(self, nb, resources):
+        self._notes = []
+        self._course = {src for _, src in _source_cells(resources)[0].values()}
+        nb, resources = self._clean(nb, resources)
+        if self.notes_file and self._notes:
+            with open(self.notes_file, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"notebook": resources["nbgrader"]["notebook"],
+                                     "notes": list(dict.fromkeys(self._notes))}, ensure_ascii=False) + "\n")
+        return nb, resources
+
+    def _clean(self, nb, resources):
         from nbformat import NotebookNode
 
-        self._course = {src for _, src in _source_cells(resources)[0].values()}
         kernelspec = nb.metadata.get("kernelspec")
         nb.metadata = NotebookNode({"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
         if isinstance(kernelspec, dict):
@@ -238,16 +252,26 @@ class SanitizeSubmission(Preprocessor):
             cell["id"] = uuid.uuid4().hex[:16]
         meta = cell.get("metadata", {})
         cell.metadata = NotebookNode({k: meta[k] for k in ("nbgrader", "deletable", "editable") if k in meta})
-        cell.pop("attachments", None)
+        where = f"cell {index + 1}" + (f" ({meta['nbgrader'].get('grade_id')})" if isinstance(meta.get("nbgrader"), dict) else "")
+        if cell.pop("attachments", None):
+            self._notes.append(f"{where}: attachments removed")
         if cell.cell_type not in ("code", "markdown"):
             cell.cell_type = "markdown"                # a raw cell is shown verbatim as HTML by nbconvert
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
+            self._notes.append(f"{where}: a raw cell, shown as text")
         if cell.cell_type == "code":
+            active = [k for out in cell.get("outputs", []) if isinstance(out, dict)
+                      for k in (out.get("data") or {}) if k not in _PLAIN_TYPES]
+            if active:
+                self._notes.append(f"{where}: saved outputs with {', '.join(sorted(set(active))[:3])} removed")
             cell.outputs = []
             cell.execution_count = None
         elif cell.source not in self._course:
-            cell.source = clean_markdown(cell.source)
+            cleaned = clean_markdown(cell.source)
+            if cleaned != cell.source:
+                self._notes.append(f"{where}: HTML in the text removed (scripts, attributes, links)")
+            cell.source = cleaned
         return cell, resources
 
 
