@@ -562,7 +562,9 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
     out = settings.reports_dir / cohort / "certification.csv"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.to_frame().to_csv(out, index=False, lineterminator="\n")
+        from .export import escape_formulas
+
+        escape_formulas(result.to_frame()).to_csv(out, index=False, lineterminator="\n")
     except OSError as exc:
         from .errors import OutputError
         raise OutputError(f"cannot write {out} ({exc.strerror}); choose a writable --reports folder") from None

@@ -16,10 +16,40 @@ def _settings(args):
     settings = load_settings(Path(args.root) if args.root else None)
     overrides = {}
     if getattr(args, "db_url", None):
-        overrides["db_url"] = args.db_url
+        overrides["db_url"] = check_db_url(args.db_url)
     if getattr(args, "reports", None):
         overrides["reports_dir"] = Path(args.reports).resolve()
     return settings.with_overrides(**overrides)
+
+
+def check_db_url(url: str) -> str:
+    """A --db-url that SQLAlchemy can use, or ConfigError naming it and the fix (no traceback)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from .errors import ConfigError
+
+    try:
+        dialect = make_url(url).get_dialect()
+        getattr(dialect, "import_dbapi", getattr(dialect, "dbapi", lambda: None))()
+    except ArgumentError:
+        raise ConfigError(f"--db-url {url!r} is not a database URL; write it like sqlite:///gradebook.db "
+                          "or postgresql://user@host/coordkit") from None
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"--db-url {url!r}: its database driver is not installed ({exc}); install the "
+                          "driver (e.g. pip install psycopg) or use a sqlite:/// URL") from None
+    return url
+
+
+def _date_arg(text: str, *, option: str):
+    import datetime as dt
+
+    from .errors import ConfigError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a date in the calendar; write it as YYYY-MM-DD") from None
 
 
 def _banks(settings, ids=None):
@@ -104,7 +134,7 @@ def cmd_grade(args) -> int:
     if args.course:
         course = Path(args.course).resolve()
         settings = settings.with_overrides(course_root=course,
-                                           db_url=args.db_url or f"sqlite:///{course / 'gradebook.db'}")
+                                           db_url=settings.db_url if args.db_url else f"sqlite:///{course / 'gradebook.db'}")
     if args.jobs is not None and args.jobs < 1:
         raise GradingError(f"--jobs {args.jobs}: give at least 1 (or leave it out: one per core)")
     known = list(bank_paths(settings.items_dir))          # the ids only: grading needs no bank parsed
@@ -178,7 +208,7 @@ def cmd_facts_review(args) -> int:
     settings = _settings(args)
     registry = load_facts(settings.facts)
     days = parse_age(args.older_than)
-    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    today = _date_arg(args.today, option="--today") if args.today else dt.date.today()
     due = review_facts(registry, older_than_days=days, today=today)
     if not due:
         print(f"No fact was last verified more than {days} days before {today}. ({len(registry)} facts)")
@@ -224,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description=(
         "Autograde and generate feedback for every submission of the given assignments (default: all), "
         "several at a time, with the real nbgrader and gradebook: each answer is read from the notebook as "
-        "data and checked by the course's tests, the trainee's code is never run; then print a summary table. Submissions graded and not resubmitted since are reused; run the same command again to "
+        "data and checked by the course's tests, the trainee's code is never run; then print a summary "
+        "table. Submissions graded and not resubmitted since are reused; run the same command again to "
         "resume an interrupted run. Submissions that cannot be graded (damaged, wrong notebook, too "
         "large, crashing the kernel) are quarantined with their reason."))
     p.add_argument("assignments", nargs="*")
@@ -295,6 +326,15 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CoordkitError as exc:
         print(f"coordkit: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a database that cannot be reached is one line too
+        sqlalchemy = sys.modules.get("sqlalchemy.exc")
+        if sqlalchemy is None or not isinstance(exc, sqlalchemy.SQLAlchemyError):
+            raise
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        url = getattr(args, "db_url", None) or "the gradebook in pyproject.toml [tool.coordkit] db_url"
+        print(f"coordkit: error: cannot use the database {url} ({detail}); check the URL (--db-url) and that "
+              "the database is reachable", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("coordkit: interrupted; run the same command again to resume", file=sys.stderr)

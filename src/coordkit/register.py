@@ -514,7 +514,10 @@ class Register:
 
     def due_for_renewal(self, *, today: dt.date, within_days: int) -> list[Certificate]:
         """Certificates still valid on `today` that expire within `within_days` days, soonest first."""
-        last = today + dt.timedelta(days=within_days)
+        try:
+            last = today + dt.timedelta(days=within_days)
+        except OverflowError:
+            last = dt.date.max
         due = [c for c in self.certificates() if today <= c.expires_on <= last]
         return sorted(due, key=lambda c: (c.expires_on, c.certificate_id))
 
@@ -704,6 +707,9 @@ def renewals_due(*, register_url: str, within_days: int, today: dt.date | None =
     """Who must renew within `within_days` days of `today`, soonest first."""
     if within_days < 0:
         raise RegisterError(f"--within must not be negative (got {within_days} days)")
+    if within_days > 100 * 366:
+        raise RegisterError(f"--within {within_days} days is past any certificate's expiry; give at most 100 "
+                            "years, e.g. --within 1y")
     today = today or dt.date.today()
     with open_register(register_url, create=False) as reg:
         return RenewalsDue(today=today, within_days=within_days,
@@ -766,7 +772,9 @@ def export_register(*, register_url: str, out: Path | str | None = None,
         out = Path(out)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            result.to_frame().to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
+            from .export import escape_formulas
+
+            escape_formulas(result.to_frame()).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
         except OSError as exc:
             raise RegisterError(f"cannot write {out} ({exc.strerror}); pass a writable --out") from None
     return result

@@ -105,3 +105,26 @@ def test_facts_review_lists_due_facts_with_sources(root):
     assert "https://" in proc.stdout
     proc = coordkit("facts", "review", "--older-than", "180d", "--today", "2026-11-28", cwd=root)
     assert "No fact was last verified more than 180 days" in proc.stdout
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["grade", "cs01_job_loss", "--db-url", "not a url"], ["--db-url", "not a database URL"]),
+    (["export", "--db-url", "postgresql://nohost:1/x"], ["--db-url", "driver is not installed"]),
+    (["grade", "cs01_job_loss", "--timeout", "-5"], ["--timeout -5", "at least 1"]),
+    (["facts", "review", "--today", "2025-02-30"], ["2025-02-30", "not a date in the calendar"]),
+    (["renewals", "--within", "99999999d"], ["--within", "at most 100 years"]),
+])
+def test_bad_inputs_are_one_line_naming_the_input(checkout, args, needles):
+    assert_one_line_error(coordkit(*args, cwd=checkout), *needles)
+
+
+def test_an_impossible_date_in_a_yaml_file_names_the_line(checkout):
+    facts = checkout / "datasets" / "facts.yml"
+    text = facts.read_text(encoding="utf-8")
+    import re
+
+    first = re.search(r"verified: (\d{4}-\d{2}-\d{2})", text)
+    line = text[:first.start()].count("\n") + 1
+    facts.write_text(text[:first.start(1)] + "2025-02-30" + text[first.end(1):], encoding="utf-8")
+    assert_one_line_error(coordkit("facts", "check", cwd=checkout), f"line {line}", "2025-02-30",
+                          "not a date in the calendar")
