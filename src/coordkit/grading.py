@@ -393,6 +393,37 @@ def _run_notes(notebook_path: Path, limits: Limits) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+_CELL_SCORE = "{{ cell.metadata.nbgrader.score | float | round(2) }} / {{ cell.metadata.nbgrader.points | float | round(2) }}"
+_NB_SCORE = "(Score: {{ resources.nbgrader.score | float | round(2) }} / {{ resources.nbgrader.max_score | float | round(2) }})"
+
+
+def awaiting_marking_loader(loader):
+    """nbgrader's feedback template, saying 'awaiting marking' for an answer not marked yet (nbgrader
+    shows its missing score as 0.0; FeedbackRedaction flags those answers) and, in the heading, how
+    many answers await marking. Other
+    templates, or a future nbgrader template without these expressions, are served unchanged."""
+    from jinja2 import BaseLoader
+
+    class AwaitingMarking(BaseLoader):
+        def get_source(self, environment, template):
+            source, filename, uptodate = loader.get_source(environment, template)
+            if _CELL_SCORE in source and _NB_SCORE in source:
+                source = source.replace(_CELL_SCORE, (
+                    "{% if cell.metadata.nbgrader.awaiting_marking %}採点待ち / awaiting marking "
+                    "({{ cell.metadata.nbgrader.points | float | round(2) }} points){% else %}" + _CELL_SCORE
+                    + "{% endif %}"))
+                source = source.replace(_NB_SCORE, _NB_SCORE[:-1] + (
+                    "{% set awaiting = nb.cells | selectattr('metadata.nbgrader')"
+                    " | selectattr('metadata.nbgrader.awaiting_marking') | list | length %}"
+                    "{% if awaiting %}; {{ awaiting }} answer(s) awaiting marking / 採点待ち {{ awaiting }} 問{% endif %})"))
+            return source, filename, uptodate
+
+        def list_templates(self):
+            return loader.list_templates()
+
+    return AwaitingMarking()
+
+
 def _feedback_exporter():
     """nbgrader's feedback exporter (HTML) with its compiled templates kept on disk for the run:
     stock nbgrader compiles them once per command, a worker would compile them per submission."""
@@ -428,6 +459,7 @@ def _feedback_exporter():
 
         def _create_environment(self):
             environment = super()._create_environment()
+            environment.loader = awaiting_marking_loader(environment.loader)
             if self.template_cache:
                 os.makedirs(self.template_cache, exist_ok=True)
                 environment.bytecode_cache = FileSystemBytecodeCache(self.template_cache)
@@ -570,12 +602,13 @@ def grade_submission(task: dict) -> dict:
             replace = [execute_preprocessor(), SanitizeOutputs]
         steps = list(cfg.Autograde.get("autograde_preprocessors",
                                        Autograde.class_traits()["autograde_preprocessors"].default()))
-        steps = [q for p in steps for q in (replace if is_execute(p) else [p])]
+        steps = [q for p in steps if p is not SanitizeOutputs for q in (replace if is_execute(p) else [p])]
         sanitize = list(cfg.Autograde.get("sanitize_preprocessors",
                                           Autograde.class_traits()["sanitize_preprocessors"].default()))
         at = next((i + 1 for i, p in enumerate(sanitize) if getattr(p, "__name__", str(p)).endswith("OverwriteCells")),
                   len(sanitize))
-        sanitize[at:at] = [SanitizeSubmission]
+        if SanitizeSubmission not in sanitize:
+            sanitize[at:at] = [SanitizeSubmission]
         sandbox_cfg = Config()
         sandbox_cfg.Autograde.autograde_preprocessors = steps
         sandbox_cfg.Autograde.sanitize_preprocessors = sanitize

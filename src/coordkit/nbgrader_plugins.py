@@ -104,6 +104,20 @@ def redact_outputs(outputs: list, *, secret: set[str] = frozenset()) -> list:
     return cleaned
 
 
+def _awaiting_marking(info: dict) -> set[str]:
+    """The grade ids of a submission's answers that still await manual marking (empty if unknown)."""
+    if not all(info.get(k) for k in ("db_url", "notebook", "assignment", "student")):
+        return set()
+    from nbgrader.api import Gradebook, MissingEntry
+
+    try:
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+            return {g.cell.name for g in notebook.grades if g.needs_manual_grade}
+    except MissingEntry:
+        return set()
+
+
 def note_output(text: str):
     """A note from the grader on a cell: plain text (escaped wherever it is shown)."""
     from nbformat.v4 import new_output
@@ -163,6 +177,11 @@ class FeedbackRedaction(Preprocessor):
             else:
                 self.log.warning("No source notebook %s: feedback without rubrics", path)
                 path = None
+        awaiting = _awaiting_marking(info)
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if isinstance(meta, dict) and meta.get("grade_id") in awaiting:
+                meta["awaiting_marking"] = True          # the feedback says so instead of 0.0 (grading.py)
         nb, resources = super().preprocess(nb, resources)
         if self.show_rubrics and path:
             nb = append_rubrics(nb, source_rubrics(path))
