@@ -1,18 +1,31 @@
 """Cohort grading: autograde and feedback for every submission of the given assignments, in
-parallel processes, with a progress bar and a summary. Scores come from the real nbgrader.
+parallel processes, with a progress bar and a summary. Scores and feedback come from the real
+nbgrader (its Autograde and GenerateFeedback converters and gradebook).
+
+The trainee's notebook is data (engine "literal", the default): no cell of it is run. nbgrader's
+Execute preprocessor is replaced by coordkit.nbgrader_plugins.LiteralExecute, which reads each
+autograded answer as one literal (`q3 = "2025-04-18"`, ast.literal_eval) and runs the assignment's
+test cells, taken from the gradebook (the course's own code, with the hidden tests), in the worker
+against those values only; nbgrader's SaveAutoGrades scores the result as usual. Anything else in
+an answer cell, and every cell the trainee added, is listed in the grading notes and on the cell
+(Formgrader), never run. SanitizeSubmission removes from the notebook whatever a browser could run
+(outputs, attachments, raw HTML cells, HTML in markdown, foreign metadata) before Formgrader and the
+feedback show it; only the notebooks and timestamp.txt of a submission folder are used. The previous
+engine (engine "kernel": each notebook run by nbgrader in a kernel confined by coordkit.sandbox) is
+kept for comparison (`coordkit grade --engine kernel`, bench/autograde.py).
 
 How it works (and why the gradebook cannot be corrupted):
 
 - One coordinator process (the `coordkit grade` command) plans the work, starts `jobs` worker
   processes and is the only process that writes the course gradebook (any SQLAlchemy URL; SQLite
   by default).
-- A worker grades one submission at a time with nbgrader's own Autograde and GenerateFeedback
-  converters, in a private course root under <course>/.coordkit/runs/: the trainee's submitted
-  files, the assignment's source folder, and a private SQLite gradebook copied from a template that
-  holds the assignment definitions from the course gradebook (and, for a regrade, this
-  submission's earlier state, so nbgrader sees what it would see in the course gradebook).
-  The kernel runs in coordkit.sandbox. Before grading, the submission is checked (size, links,
-  UTF-8, JSON, notebook, assignment); what cannot be graded is quarantined with its reason.
+- A worker grades one submission at a time in a private course root under <course>/.coordkit/runs/:
+  the trainee's submitted notebooks, the assignment's source folder, and the worker's private
+  SQLite gradebook reset from a template that holds the assignment definitions from the course
+  gradebook (and, for a regrade, this submission's earlier state, so nbgrader sees what it would
+  see in the course gradebook). Before grading, the submission is checked (number of files, size,
+  links, UTF-8, JSON, notebook, assignment); what cannot be graded is quarantined with its reason,
+  within the first milliseconds of its turn.
 - When a worker is done, the coordinator writes that submission's state (timestamp, scores,
   comments, late penalty) into the course gradebook in one transaction, then moves its feedback
   and autograded folders into place (a rename: the autograded folder appearing is the commit
