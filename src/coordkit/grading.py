@@ -835,9 +835,16 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
         run = runs / f"{os.getpid()}-{time.strftime('%Y%m%d%H%M%S')}"
         (run / "trash").mkdir(parents=True)
         likely = _candidates(course_root, assignments, force=force)
-        if likely:       # workers import nbgrader while this process plans
+        # literal engine: the workers are forked from this process once it has imported nbgrader (and
+        # before it opens any database), so nbgrader is imported once, not once per worker; the
+        # kernel engine's workers start afresh (spawn) and import nbgrader while this process plans
+        method = "fork" if engine == "literal" and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        if method == "fork":
+            import nbgrader.converters  # noqa: F401
+            import nbgrader.api  # noqa: F401
+        if likely:
             jobs = result.jobs = min(jobs, likely)
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                                        initializer=_init_worker, initargs=(str(run / "workers.log"),))
             for _ in range(jobs):
                 pool.submit(_warm)
@@ -850,6 +857,7 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
                 logs.mkdir(parents=True, exist_ok=True)
                 if pool is None:
                     jobs = result.jobs = min(jobs, len(plan))
+                    # the gradebook is open by now: start the workers afresh, not as copies of this process
                     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=_init_worker, initargs=(str(run / "workers.log"),))
                 bar = tqdm(total=len(plan), desc=f"Grading ({result.jobs} job{'s' if result.jobs > 1 else ''})",
