@@ -24,15 +24,20 @@ Bank file (see graders/items/cs01_job_loss.yml for a full example)::
         accept: [...]                 # text items: other acceptable answers (normalised like the key)
         distractors: [...]            # plausible wrong answers (the simulator draws from them)
         model_answer: ...             # manual items; graded with graders/rubrics/<bank id>.yml
+        audience: client              # manual items whose model answer is addressed to the client: it
+                                      # follows `coordkit easyja check` (tests/content/test_easy_japanese.py)
         template: ...                 # manual items: text the trainee's answer cell starts with
 
 Answer rules (`answer:` and each distractor may be a literal or one rule):
 
 - `fact: <id>`: the fact's value;
-- `deadline: {from: <date>, fact: <id>}` / `after: {date, fact}`: the date plus the fact's period
-  (days, months or years, by the fact's unit; the day of the event is not counted, so the last day
-  of "within N days" is the event date + N days);
-- `before: {date, fact}` / `months_before` / `months_after`: the same, backwards or forwards;
+- `deadline: {from: <date>, fact: <id>}` / `after: {date, fact}` / `months_after`: the due date of
+  the fact's period after the event, by the fact's own rules (facts.due_date): its `counting`
+  (first day excluded, first day included, or from the stated day) and, if its `closed_day_moves`
+  is true, a last day on a Saturday, Sunday, public holiday or 29 Dec-3 Jan moved to the next open
+  day;
+- `before: {date, fact}` / `months_before`: the start of a window that opens the fact's period
+  before the date (e.g. an extension can be filed from 3 months before expiry); never moved;
 - `amount: {fact: <id>, times: 2, plus: 0}`, or a list of such terms, which are added up;
 - `chronological: {A: <date rule>, B: <date rule>, ...}` (order items): the option letters ordered
   by the dates their rules give, earliest first.
@@ -56,7 +61,7 @@ import nbformat
 
 from .checks import EXAMPLES, KINDS, normalize
 from .errors import AssignmentError, CoordkitError
-from .facts import FactRegistry, deadline, read_yaml
+from .facts import FactRegistry, deadline, due_date, read_yaml
 from .rubrics import Rubric, check_rubric, load_rubric, render_markdown
 
 AUTO_KINDS = KINDS
@@ -71,7 +76,8 @@ _UNIT = re.compile(r"^(TP1-[A-E][1-9]|PRACTICE|TP2)$")
 _GRADE_ID = re.compile(r"^q\d+_[a-z0-9_]+$")
 _TEMPLATE = re.compile(r"\{\{\s*(fact|key)\s*:\s*([A-Za-z0-9_.]+)\s*(?::\s*(ja|en)\s*)?\}\}")
 _ITEM_KEYS = {"grade_id", "kind", "points", "unit", "competency", "difficulty", "context", "domains", "prompt",
-              "options", "answer", "accept", "distractors", "rubric", "model_answer", "template"}
+              "options", "answer", "accept", "distractors", "rubric", "model_answer", "template", "audience"}
+AUDIENCES = ("client",)   # manual items whose model answer is said or written to the client: easy Japanese
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Item:
     domains: tuple[str, ...] = ()
     template: str = ""             # manual items: kept in the released answer cell
     facts_used: tuple[str, ...] = ()   # facts the answer rule reads
+    audience: str = ""             # "client": the model answer is addressed to the client (easy Japanese)
 
     @property
     def auto(self) -> bool:
@@ -144,17 +151,22 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def _shift(args: dict, facts: FactRegistry, sign: int) -> str:
-    """The date `args['date']` (or 'from') moved by the period of fact `args['fact']`."""
+    """Forwards (sign +1): the due date of fact `args['fact']` after the event on `args['from']` (or
+    'date'), by the fact's own counting rule and closed-day rule (facts.due_date). Backwards (sign -1):
+    the start of a window that opens the fact's period before the stated day (e.g. an extension can
+    be filed from 3 months before expiry); a window's start does not move for closed days."""
     day = dt.date.fromisoformat(str(args["date"] if "date" in args else args["from"]))
     fact = facts[args["fact"]]
-    n = sign * fact.value * args.get("times", 1)
+    times = args.get("times", 1)
+    if fact.unit not in ("days", "months", "years"):
+        raise AssignmentError(f"fact {fact.id!r} is in {fact.unit}, not a period (days, months, years)")
+    if sign > 0 and fact.period:
+        return due_date(fact, day, times=times).isoformat()
+    # a window's start, or a distractor built from a length that is not a period (plain calendar)
+    n = sign * fact.value * times
     if fact.unit == "days":
         return deadline(day, n).isoformat()
-    if fact.unit == "months":
-        return _add_months(day, n).isoformat()
-    if fact.unit == "years":
-        return _add_months(day, 12 * n).isoformat()
-    raise AssignmentError(f"fact {fact.id!r} is in {fact.unit}, not a period (days, months, years)")
+    return _add_months(day, n * (12 if fact.unit == "years" else 1)).isoformat()
 
 
 def _amount(args: Any, facts: FactRegistry) -> int | float:
@@ -207,6 +219,18 @@ def _rule_facts(spec: Any) -> tuple[str, ...]:
         return tuple(f for v in args.values() for f in _rule_facts(v))
     terms = args if isinstance(args, list) else [args]
     return tuple(str(t["fact"]) for t in terms if isinstance(t, dict) and "fact" in t)
+
+
+def _forward_facts(spec: Any) -> tuple[str, ...]:
+    """The facts whose due dates a rule computes (deadline, after, months_after; also inside chronological)."""
+    if not isinstance(spec, dict) or len(spec) != 1:
+        return ()
+    (rule, args), = spec.items()
+    if rule == "chronological" and isinstance(args, dict):
+        return tuple(f for v in args.values() for f in _forward_facts(v))
+    if rule in ("deadline", "after", "months_after") and isinstance(args, dict) and "fact" in args:
+        return (str(args["fact"]),)
+    return ()
 
 
 def compute_answer(spec: Any, facts: FactRegistry, *, where: str) -> Any:
@@ -305,6 +329,11 @@ def _auto_answer(raw: dict, kind: str, facts: FactRegistry, letters: str, where:
 
     if "answer" not in raw:
         raise AssignmentError(f"{where}: an autograded item needs an answer")
+    for fact_id in _forward_facts(raw["answer"]):
+        if fact_id in facts and not facts[fact_id].period:
+            raise AssignmentError(f"{where}: the answer counts a due date from fact {fact_id!r}, which is not a "
+                                  "period (period: false in datasets/facts.yml); use a fact that is one, or "
+                                  "give the date in the case")
     key = norm(compute_answer(raw["answer"], facts, where=where))
     accept = [key]
     for extra in raw.get("accept") or ():
@@ -360,6 +389,8 @@ def _load_item(raw: Any, n: int, bank_id: str, facts: FactRegistry, path: Path, 
                                   "remove 'rubric:' or set it to the bank id")
         if "answer" in raw:
             raise AssignmentError(f"{where}: a manual item has a model_answer, not an answer")
+    if raw.get("audience") is not None and (kind != "manual" or raw["audience"] not in AUDIENCES):
+        raise AssignmentError(f"{where}: audience is for manual items only, and is one of {AUDIENCES}")
     item = Item(grade_id=gid, kind=kind, points=float(raw["points"]), prompt=render_text(raw["prompt"], facts, where=where),
                 unit=str(raw["unit"]), competency=str(raw["competency"]), key=key, accept=accept, options=options,
                 distractors=distractors, difficulty=float(raw.get("difficulty", 0.0)),
@@ -367,7 +398,7 @@ def _load_item(raw: Any, n: int, bank_id: str, facts: FactRegistry, path: Path, 
                 context=render_text(raw.get("context"), facts, where=where),
                 domains=_strings(raw.get("domains"), where, "domains"),
                 template=render_text(raw.get("template"), facts, where=where),
-                facts_used=_rule_facts(raw.get("answer")))
+                facts_used=_rule_facts(raw.get("answer")), audience=str(raw.get("audience") or ""))
     return item, str(raw.get("model_answer") or "")
 
 

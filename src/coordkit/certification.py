@@ -672,13 +672,14 @@ class RefresherCoverage:
 def refresher_coverage(bank_path: Path | str, *, facts, since: dt.date,
                        exclude_prefixes: tuple[str, ...] = ("program.", "population.")) -> RefresherCoverage:
     """Which facts re-verified after `since` (e.g. the certification date of the coordinators who
-    renew) the refresher bank tests, and which it does not yet. A fact's `verified` date moves
-    whenever it is checked or changed, so this errs on the side of listing too many."""
+    renew) the refresher bank tests, and which it does not yet. A fact's last check (`verified`, or the
+    date of `checked_against`) moves whenever it is checked or changed, so this errs on the side of
+    listing too many."""
     from .banks import load_bank
 
     bank = load_bank(bank_path, facts)
     items = {i.grade_id: tuple(sorted(set(i.facts_used))) for i in bank.items}
     tested = {f for used in items.values() for f in used}
-    changed = sorted(f.id for f in facts if f.verified > since and not f.id.startswith(exclude_prefixes))
+    changed = sorted(f.id for f in facts if f.last_checked > since and not f.id.startswith(exclude_prefixes))
     return RefresherCoverage(since=since, items=items, covered=tuple(f for f in changed if f in tested),
                              uncovered=tuple(f for f in changed if f not in tested))

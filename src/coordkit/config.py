@@ -25,6 +25,7 @@ class Settings:
     default_cohort: str = "sample"
     default_seed: int = 2024
     default_trainees: int = 60
+    marking_margin: float = 1.0     # double marks further apart than this (points) go to moderation
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .easyja import plain
 from .errors import CoordkitError
 from .facts import read_yaml
 
@@ -149,8 +150,8 @@ def _check_entry(entry: Any, index: int, path: Path) -> GlossaryEntry:
                             "e.g. ざいりゅうかーど)")
     if not easy.endswith("。") or easy.count("。") != 1:
         raise GlossaryError(f"{where}: easy_ja must be exactly one sentence ending in 。; split or shorten it")
-    if len(easy) > MAX_EASY_JA:
-        raise GlossaryError(f"{where}: easy_ja has {len(easy)} characters; keep it to {MAX_EASY_JA} or fewer "
+    if len(plain(easy)) > MAX_EASY_JA:      # readings 漢字（かんじ） and spaces between phrases not counted
+        raise GlossaryError(f"{where}: easy_ja has {len(plain(easy))} characters; keep it to {MAX_EASY_JA} or fewer "
                             "(short sentences are what makes Japanese easy)")
     if _DIGIT.search(easy):
         raise GlossaryError(f"{where}: easy_ja contains a number; deadlines and amounts belong in "

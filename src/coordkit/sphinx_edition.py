@@ -69,6 +69,9 @@ def _add_japanese_font(app: Sphinx, config) -> None:
     config.html_static_path = [*config.html_static_path, static, fonts]
     app.add_css_file("coordkit-fonts.css")
     app.add_js_file("coordkit-fonts.js")
+    # self-checks are answered in the browser (coordkit.selfcheck renders the form)
+    app.add_css_file("coordkit-selfcheck.css")
+    app.add_js_file("coordkit-selfcheck.js")
 
 
 def setup(app: Sphinx) -> dict:

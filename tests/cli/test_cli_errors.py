@@ -98,13 +98,17 @@ def test_not_a_checkout(tmp_path):
     assert_one_line_error(proc, "no pyproject.toml with [tool.coordkit]")
 
 
-def test_facts_review_lists_due_facts_with_sources(root):
+def test_facts_review_lists_what_is_due_by_kind(root):
     proc = coordkit("facts", "review", "--older-than", "30d", "--today", "2027-06-01", cwd=root)
     assert proc.returncode == 0
-    assert "were last verified more than 30 days before 2027-06-01" in proc.stdout
-    assert "https://" in proc.stdout
-    proc = coordkit("facts", "review", "--older-than", "180d", "--today", "2026-11-28", cwd=root)
-    assert "No fact was last verified more than 180 days" in proc.stdout
+    out = proc.stdout
+    # nobody has read the sources yet, some sources are third-party, one rule is pending, all are stale by then
+    for kind in ("unread:", "third_party:", "pending:", "stale:"):
+        assert f"\n{kind}" in out, kind
+    assert "pension.lump_sum_max_years_reform" in out.split("\npending:")[1].split("\n\n")[0]
+    assert "[NEWS]" in out.split("\nthird_party:")[1].split("\n\n")[0]
+    proc = coordkit("facts", "review", "--older-than", "180d", "--today", "2026-12-08", cwd=root)
+    assert "\nstale:" not in proc.stdout and "\nunread:" in proc.stdout
 
 
 @pytest.mark.parametrize("args, needles", [
@@ -119,12 +123,19 @@ def test_bad_inputs_are_one_line_naming_the_input(checkout, args, needles):
 
 
 def test_an_impossible_date_in_a_yaml_file_names_the_line(checkout):
-    facts = checkout / "datasets" / "facts.yml"
-    text = facts.read_text(encoding="utf-8")
     import re
 
-    first = re.search(r"verified: (\d{4}-\d{2}-\d{2})", text)
-    line = text[:first.start()].count("\n") + 1
-    facts.write_text(text[:first.start(1)] + "2025-02-30" + text[first.end(1):], encoding="utf-8")
-    assert_one_line_error(coordkit("facts", "check", cwd=checkout), f"line {line}", "2025-02-30",
+    bank = checkout / "graders" / "items" / "cs01_job_loss.yml"
+    text = bank.read_text(encoding="utf-8")
+    date = re.search(r"\b\d{4}-\d{2}-\d{2}\b", re.sub(r"#.*", lambda m: " " * len(m.group(0)), text))
+    line = text[:date.start()].count("\n") + 1
+    bank.write_text(text[:date.start()] + "2025-02-30" + text[date.end():], encoding="utf-8")
+    assert_one_line_error(coordkit("simulate", "cs01_job_loss", cwd=checkout), f"line {line}", "2025-02-30",
+                          "not a date in the calendar")
+    facts = checkout / "datasets" / "facts.yml"
+    text = facts.read_text(encoding="utf-8")
+    first = re.search(r"^  - id: .*\n", text, re.M)
+    facts.write_text(text[:first.end()] + "    verified: 2025-13-01\n" + text[first.end():], encoding="utf-8")
+    line = text[:first.end()].count("\n") + 1
+    assert_one_line_error(coordkit("facts", "check", cwd=checkout), f"line {line}", "2025-13-01",
                           "not a date in the calendar")

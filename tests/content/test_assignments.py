@@ -74,12 +74,35 @@ def test_at_least_eight_case_studies_cut_across_domains(banks, raw):
         kinds = Counter(i.kind for i in bank.items)
         assert kinds["choice"] >= 1 and kinds["order"] >= 1, bank.id
         assert any(i.kind == "date" and i.facts_used for i in bank.items), f"{bank.id}: a deadline from a rule"
-        manual = [i.grade_id for i in bank.items if not i.auto]
-        for what in ("issues", "plan", "easy_japanese"):
-            assert any(what in gid for gid in manual), f"{bank.id}: no manually graded {what} answer"
+        assert any(i.audience == "client" for i in bank.items if not i.auto), \
+            f"{bank.id}: no written answer addressed to the client (audience: client)"
         specs = [r.get("answer") for r in raw[bank.id]["items"]]
         with_amount += any(isinstance(s, dict) and "amount" in s for s in specs)
     assert with_amount >= len(cases) // 2
+
+
+def _written_tasks(bank) -> frozenset[str]:
+    """The kinds of written task of a case: grade_ids without their q<N>_ prefix."""
+    return frozenset(re.sub(r"^q\d+_", "", i.grade_id) for i in bank.items if not i.auto)
+
+
+def test_cases_vary_their_written_tasks(banks):
+    cases = [b for b in banks.values() if CASE_ID.match(b.id)]
+    sets = {b.id: _written_tasks(b) for b in cases}
+    same = [(a, b) for a in sets for b in sets if a < b and sets[a] == sets[b]]
+    assert not same, f"cases with the same written tasks: {same}"
+    kinds = set().union(*sets.values())
+    assert {"referral_letter", "risk_assessment", "consent_script", "record_entry", "handover_note",
+            "transcript_annotation"} <= kinds, sorted(kinds)
+
+
+def test_debatable_cases_refusal_and_legal_duty(banks):
+    refusal, duty = banks["cs09_dv_refusal"], banks["cs10_child_abuse_report"]
+    assert "transcript_annotation" in _written_tasks(refusal)
+    transcript = refusal.item("q5_transcript_annotation").context
+    assert transcript.count("| 相談員 |") >= 5 and "仮名" in refusal.case
+    assert "児童虐待防止法第6条" in duty.intro                 # the duty, from datasets/facts.yml
+    assert {"decision", "handover_note"} <= _written_tasks(duty)
 
 
 def test_practice_report_is_a_manually_graded_template(banks):

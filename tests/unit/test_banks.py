@@ -50,7 +50,32 @@ def _oracle(spec, facts):
     n = fact.value * args.get("times", 1)
     step = {"days": relativedelta(days=n), "months": relativedelta(months=n),
             "years": relativedelta(years=n)}[fact.unit]
-    return (day - step if rule in ("before", "months_before") else day + step).isoformat()
+    if rule in ("before", "months_before") or not fact.period:
+        return (day - step if rule in ("before", "months_before") else day + step).isoformat()
+    return _due(fact, day, n).isoformat()
+
+
+def _closed(day: dt.date) -> bool:
+    """Saturday, Sunday, a national holiday, or the year-end closure (29 Dec - 3 Jan)."""
+    import jpholiday
+
+    return (day.weekday() >= 5 or jpholiday.is_holiday(day) or (day.month, day.day) >= (12, 29)
+            or (day.month, day.day) <= (1, 3))
+
+
+def _due(fact, event: dt.date, n: int) -> dt.date:
+    """The due date by the fact's own rules, computed independently: Civil Code Arts. 140 and 143
+    (first day excluded unless the rule counts it), then the closed-day rule if the fact says so."""
+    first = event + dt.timedelta(days=1) if fact.counting == "first_day_excluded" else event
+    if fact.unit == "days":
+        end = first + dt.timedelta(days=n - 1)
+    else:
+        months = n * (12 if fact.unit == "years" else 1)
+        target = first + relativedelta(months=months)
+        end = target if target.day != first.day else target - dt.timedelta(days=1)   # clipped: month's last day
+    while fact.closed_day_moves and _closed(end):
+        end += dt.timedelta(days=1)
+    return end
 
 
 def test_every_rule_based_key_matches_the_rule_applied_to_the_facts(banks, facts):
@@ -64,6 +89,36 @@ def test_every_rule_based_key_matches_the_rule_applied_to_the_facts(banks, facts
                 assert item.key == expected, f"{bank.id} {item.grade_id}"
                 checked += 1
     assert checked >= 60          # most keys follow a rule: none is retyped by hand
+
+
+def test_every_date_key_is_computed_from_a_rule_and_lands_where_its_rule_says(banks, facts):
+    """Every date key in every bank comes from a fact's period and a date of the case (never typed),
+    and a key whose rule moves closed days never falls on one."""
+    def forward_facts(spec):
+        (rule, args), = spec.items()
+        if rule == "chronological":
+            return [f for v in args.values() if isinstance(v, dict) for f in forward_facts(v)]
+        return [args["fact"]] if rule in ("deadline", "after", "months_after") else []
+
+    dates = 0
+    for bank in banks:
+        raw = {r["grade_id"]: r for r in read_yaml(bank.path, what="item bank")["items"]}
+        for item in bank.items:
+            spec = raw[item.grade_id].get("answer")
+            if item.kind == "date":
+                assert isinstance(spec, dict), f"{bank.id} {item.grade_id}: a date key is typed by hand"
+                dates += 1
+            if not isinstance(spec, dict) or item.kind not in ("date", "order"):
+                continue
+            for fact_id in forward_facts(spec):
+                fact = facts[fact_id]
+                assert fact.period and fact.counting, f"{bank.id} {item.grade_id}: {fact_id} has no counting rule"
+            if item.kind == "date" and forward_facts(spec):
+                fact = facts[forward_facts(spec)[0]]
+                key = dt.date.fromisoformat(item.key)
+                assert not (fact.closed_day_moves and _closed(key)), (
+                    f"{bank.id} {item.grade_id}: key {key} falls on a closed day, but {fact.id} moves it")
+    assert dates >= 30
 
 
 def _with_fact(facts, fact_id, value):

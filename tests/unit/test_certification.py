@@ -374,13 +374,13 @@ def test_renewal_work_from_an_earlier_cycle_does_not_count(rule):
 
 def test_refresher_coverage_splits_reverified_facts_into_tested_and_untested(settings, facts):
     bank = settings.items_dir / "renewal_refresher.yml"
-    earliest = min(f.verified for f in facts)
+    earliest = min(f.last_checked for f in facts)
     coverage = refresher_coverage(bank, facts=facts, since=earliest - dt.timedelta(days=1))
     tested = {f for used in coverage.items.values() for f in used}
     changed = {f.id for f in facts if not f.id.startswith(("program.", "population."))}
     assert set(coverage.covered) == changed & tested and set(coverage.uncovered) == changed - tested
     assert coverage.covered, "the refresher bank tests no fact of the registry"
-    latest = max(f.verified for f in facts)
+    latest = max(f.last_checked for f in facts)
     assert refresher_coverage(bank, facts=facts, since=latest).covered == ()
 
 

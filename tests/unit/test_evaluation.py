@@ -515,3 +515,32 @@ def test_suppression_protects_a_small_total_with_japanese_labels():
 def test_suppression_rejects_non_counts():
     with pytest.raises(DatasetError, match=r"row 'r1', column 'a' holds 2.5"):
         suppress_small_cells(pd.DataFrame({"a": [2.5, 20]}, index=["r1", "r2"]))
+
+
+# -- confidence intervals for rater agreement (issue 12) -----------------------------------------
+
+@pytest.mark.parametrize("form, expected", [
+    # pingouin 0.7.0 intraclass_corr on Shrout & Fleiss (1979) Table 2, CI95% to two decimals
+    ("ICC(1,1)", (-0.13, 0.72)), ("ICC(A,1)", (0.02, 0.76)), ("ICC(C,1)", (0.34, 0.95)),
+    ("ICC(1,k)", (-0.88, 0.91)), ("ICC(A,k)", (0.07, 0.93)), ("ICC(C,k)", (0.68, 0.99)),
+])
+def test_icc_confidence_intervals_match_pingouin(form, expected):
+    from coordkit.evaluation import icc, icc_ci
+
+    low, high = icc_ci(icc(SHROUT_FLEISS), form)
+    assert (round(low, 2), round(high, 2)) == expected
+
+
+def test_kappa_ci_brackets_kappa_narrows_with_more_answers_and_repeats():
+    from coordkit.evaluation import cohen_kappa, kappa_ci
+
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 400)
+    a = np.clip(truth + rng.integers(-1, 2, 400) * (rng.random(400) < 0.3), 0, 2)
+    b = np.clip(truth + rng.integers(-1, 2, 400) * (rng.random(400) < 0.3), 0, 2)
+    small = kappa_ci(a[:40], b[:40], weights="quadratic", levels=[0, 1, 2], resamples=500)
+    large = kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], resamples=500)
+    k = cohen_kappa(a, b, weights="quadratic", levels=[0, 1, 2]).kappa
+    assert large[0] < k < large[1]
+    assert (large[1] - large[0]) < (small[1] - small[0])
+    assert kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], resamples=500) == large

@@ -180,6 +180,7 @@ facts:
   - id: program.practice_months
     value: 3
     unit: months
+    period: false
     en: About {value} of practice.
     ja: 約{value}の実践です。
     source: https://example.org/practice
