@@ -43,19 +43,20 @@ def _cell(nb: dict, gid: str) -> dict:
     return next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == gid)
 
 
-def _hostile(released: dict) -> dict:
+def _hostile(released: dict, bank) -> dict:
     nb = copy.deepcopy(released)
-    answer = _cell(nb, "q1_notice_deadline_answer")
+    first = next(i for i in bank.items if i.auto)
+    answer = _cell(nb, f"{first.grade_id}_answer")
     answer["source"] = ("from IPython.display import HTML, Javascript, display\n"
                         f"display(HTML('<script>{PWN}([\"displayed\"])</script>'))\n"
-                        'q1_notice_deadline = "2025-04-14"\n')
+                        f"{first.grade_id} = {json.dumps(first.key)}\n")
     answer["outputs"] = [
         {"output_type": "display_data", "metadata": {}, "data": {
             "text/html": f"<script>{PWN}(['saved html'])</script><img src=x onerror=\"{PWN}(['img'])\">",
             "application/javascript": f"{PWN}(['saved js'])", "text/plain": "<IPython.core.display.HTML>"}},
         {"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {
             "image/svg+xml": f"<svg onload=\"{PWN}(['svg'])\"></svg>", "text/plain": "svg"}}]
-    written = _cell(nb, "q6_issues")
+    written = _cell(nb, next(i for i in bank.items if not i.auto).grade_id)
     written["source"] = (f"{MARK}。<script>{PWN}(['markdown'])</script>"
                          f"<img src=x onerror=\"{PWN}(['markdown img'])\"> <a href=\"javascript:pwned('link')\">x</a>")
     written["attachments"] = {"a.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9InB3bmVkKCdhdHRhY2htZW50JykiPjwvc3ZnPg=="}}
@@ -95,14 +96,14 @@ def course(tmp_path_factory, settings, facts):
     work = tmp_path_factory.mktemp("formgrader")
     course = scratch_course(work / "course", settings=settings, banks=banks, trainees=1, seed=3)
     released = json.loads((course.course_root / "release" / ID / f"{ID}.ipynb").read_text(encoding="utf-8"))
-    hostile = _hostile(released)
+    hostile = _hostile(released, banks[0])
     folder = course.course_root / "submitted" / TRAINEE / ID
     folder.mkdir(parents=True)
     (folder / f"{ID}.ipynb").write_text(json.dumps(hostile, ensure_ascii=False), encoding="utf-8")
     (folder / "evil.html").write_text(f"<script>{PWN}(['file'])</script>", encoding="utf-8")
     result = grade_cohort([ID], settings=course, jobs=1, show_progress=False)
     assert result.graded[ID] == 2, result.summary_lines()
-    return {"settings": course, "hostile": hostile, "work": work}
+    return {"settings": course, "hostile": hostile, "work": work, "key": next(i for i in banks[0].items if i.auto).key}
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +171,7 @@ def test_no_trainee_script_runs_in_formgrader(browser, course, formgrader):
     page, ran = _open(browser, url)
     text = page.inner_text("body")
     assert MARK in text, text[:2000]                      # the trainee's written answer is shown
-    assert "2025-04-14" in page.content()                 # and the answer cell
+    assert str(course["key"]) in page.content()           # and the answer cell
     assert ran == []
     # a file of the submission folder is not served from the autograded folder
     page, ran = _open(browser, f"{formgrader['base']}/formgrader/submissions/{sid}/evil.html?token={formgrader['token']}")

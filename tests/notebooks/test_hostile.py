@@ -147,9 +147,10 @@ def _hostile(released: dict, bank, course, outside) -> dict[str, dict]:
         "text/html": "<script>window.pwned = 1</script>", "application/javascript": "window.pwned = 2",
         "text/plain": "pwned"}}]
     answer_cell["id"] = 'x"><script>pwned()</script>'
-    _cell(script, "q6_issues")["source"] = ("<script>window.pwned = 3</script><img src=x onerror='pwned()'>"
+    written = [i.grade_id for i in bank.items if not i.auto]
+    _cell(script, written[0])["source"] = ("<script>window.pwned = 3</script><img src=x onerror='pwned()'>"
                                             "[link](javascript:pwned()) 課題は4つ")
-    _cell(script, "q7_support_plan")["attachments"] = {"a.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9cHduZWQoKT4="}}
+    _cell(script, written[1])["attachments"] = {"a.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9cHduZWQoKT4="}}
     script["cells"].append({"cell_type": "raw", "metadata": {"format": "text/html"},
                             "source": "<script>window.pwned = 4</script>"})
     cases["h_active_content"] = {"files": nbfile(script), "expect": "graded", "note": "removed", "total": full}
