@@ -38,9 +38,9 @@ c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, CSSHTMLHeaderP
 
 # Nothing a trainee wrote reaches the lecturer's browser as active content (Formgrader, feedback):
 # after nbgrader restores the locked cells, SanitizeSubmission drops outputs, attachments, raw cells,
-# foreign metadata and HTML in the trainee's markdown; after execution (when nbgrader runs the
-# notebook by hand: `coordkit grade` does not run it at all), SanitizeOutputs keeps only what a
-# test cell's score needs. See coordkit/nbgrader_plugins.py.
+# foreign metadata and HTML in the trainee's markdown; after scoring (when nbgrader runs the
+# notebook by hand: `coordkit grade` does not run it at all), SanitizeOutputs keeps of the outputs
+# only what a test cell's score needs, before the notebook is written. See coordkit/nbgrader_plugins.py.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
                                     DeduplicateIds, Execute, IgnorePattern, LimitOutput, OverwriteCells,
@@ -50,5 +50,5 @@ from coordkit.nbgrader_plugins import SanitizeOutputs, SanitizeSubmission  # noq
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       SanitizeSubmission, CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [Execute, SanitizeOutputs, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, SanitizeOutputs, CheckCellMetadata]

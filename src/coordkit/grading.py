@@ -612,10 +612,14 @@ def grade_submission(task: dict) -> dict:
         else:
             from .sandbox import execute_preprocessor
 
-            replace = [execute_preprocessor(), SanitizeOutputs]
+            replace = [execute_preprocessor()]
         steps = list(cfg.Autograde.get("autograde_preprocessors",
                                        Autograde.class_traits()["autograde_preprocessors"].default()))
         steps = [q for p in steps if p is not SanitizeOutputs for q in (replace if is_execute(p) else [p])]
+        if engine != "literal":      # the kernel's outputs, once scored: only what a score needs is kept
+            scored = [i + 1 for i, p in enumerate(steps)
+                      if getattr(p, "__name__", str(p)).endswith(("SaveAutoGrades", "AssignLatePenalties"))]
+            steps.insert(max(scored, default=len(steps)), SanitizeOutputs)
         sanitize = list(cfg.Autograde.get("sanitize_preprocessors",
                                           Autograde.class_traits()["sanitize_preprocessors"].default()))
         at = next((i + 1 for i, p in enumerate(sanitize) if getattr(p, "__name__", str(p)).endswith("OverwriteCells")),
