@@ -341,9 +341,16 @@ def _private_gradebook(template: str, folder: Path) -> str:
     return url
 
 
-def _init_worker(log_path: str) -> None:
+def _init_worker(log_path: str, lock_fd: int | None = None) -> None:
     """Worker start: its output (and its kernels') goes to a log file, not the lecturer's terminal;
-    on Linux it stops when the coordinator dies."""
+    on Linux it stops when the coordinator dies. A worker forked from the coordinator closes its copy
+    of the run's lock, so that the lock is free the moment the coordinator is gone (a killed run's
+    dying workers never hold up the next run)."""
+    if lock_fd is not None:
+        try:
+            os.close(lock_fd)
+        except OSError:
+            pass
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -849,7 +856,8 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
         if likely:
             jobs = result.jobs = min(jobs, likely)
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                                       initializer=_init_worker, initargs=(str(run / "workers.log"),))
+                                       initializer=_init_worker,
+                                       initargs=(str(run / "workers.log"), lock.fileno() if method == "fork" else None))
             for _ in range(jobs):
                 pool.submit(_warm)
         plan, gb = _plan(assignments, settings=settings, course_root=course_root, run=run, force=force,
