@@ -35,3 +35,20 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from coordkit.nbgrader_plugins import FeedbackRedaction  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, CSSHTMLHeaderPreprocessor]
+
+# Nothing a trainee wrote reaches the lecturer's browser as active content (Formgrader, feedback):
+# after nbgrader restores the locked cells, SanitizeSubmission drops outputs, attachments, raw cells,
+# foreign metadata and HTML in the trainee's markdown; after scoring (when nbgrader runs the
+# notebook by hand: `coordkit grade` does not run it at all), SanitizeOutputs keeps of the outputs
+# only what a test cell's score needs, before the notebook is written. See coordkit/nbgrader_plugins.py.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
+                                    DeduplicateIds, Execute, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
+
+from coordkit.nbgrader_plugins import SanitizeOutputs, SanitizeSubmission  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      SanitizeSubmission, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, SanitizeOutputs, CheckCellMetadata]

@@ -1,19 +1,22 @@
-"""Cohort autograding: stock nbgrader (sequential) against `coordkit grade`, in one run.
+"""Cohort autograding: stock nbgrader, the previous coordkit engine and the new one, in one run.
 
 A simulated cohort (default: 60 trainees, seed 2024) is released and submitted once in a temporary
 folder, then graded on separate fresh copies of that course:
 
 1. stock: `nbgrader autograde <id> --create`, then `nbgrader generate_feedback <id>`, one assignment
-   after another (nbgrader grades one notebook at a time);
-2. `coordkit grade <ids> --jobs N` for each N given (default 1 and 2): autograde and feedback,
-   in parallel workers, each submission in a sandbox.
+   after another (nbgrader grades one notebook at a time, each in a fresh kernel);
+2. kernel: `coordkit grade <ids> --engine kernel --jobs N`, the previous engine (each notebook run
+   in a sandboxed kernel, in parallel workers);
+3. literal: `coordkit grade <ids> --jobs N`, the new engine (answers read as data, the course's tests
+   run in the workers; no kernel).
 
-It prints the wall time of each, the time per submission, the ratio stock / coordkit at the largest
-N (the goal on a 2-core machine: at least 1.8), and whether every per-cell score in the gradebook
-is identical to stock. The machine's load average is printed too: other work on the machine slows
-both sides, but not equally.
+It prints the wall time of each, the time per submission, the ratios stock / kernel and
+stock / literal (the goal on a 2-core machine: literal at least 10 times stock), and whether every
+per-cell score in the gradebook is identical to stock for each engine. The machine's load average
+is printed too: other work on the machine slows every side, but not equally.
 
-    python bench/autograde.py                      # 60 trainees, cs01_job_loss, jobs 1 and 2
+    python bench/autograde.py                      # 60 trainees, cs01_job_loss, --jobs 2
+    python bench/autograde.py --trainees 10        # a quick check
     python bench/autograde.py --assignments all --jobs 2 4
 """
 
@@ -52,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--assignments", nargs="+", default=["cs01_job_loss"],
                         help="assignment ids, or 'all' (default: cs01_job_loss)")
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="coordkit --jobs values (default: 1 2)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[2], help="coordkit --jobs values (default: 2)")
+    parser.add_argument("--engines", nargs="+", default=["kernel", "literal"], choices=["kernel", "literal"],
+                        help="coordkit engines to run (default: kernel literal)")
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
@@ -85,48 +90,51 @@ def main(argv: list[str] | None = None) -> int:
     timings["stock generate_feedback"] = time.perf_counter() - started
     reference = export_scores(settings=stock, assignments=names)
 
-    same: dict[int, bool] = {}
-    for jobs in args.jobs:
-        ours = copy_course(work / f"coordkit-jobs{jobs}", settings=base)
-        cmd = [sys.executable, "-m", "coordkit", "grade", *names, "--course", str(ours.course_root),
-               "--jobs", str(jobs), "--reports", str(work / f"reports-jobs{jobs}")]
-        print(f"$ coordkit grade ... --jobs {jobs}   (load average {_load()})")
-        started = time.perf_counter()
-        done = subprocess.run(cmd, cwd=ROOT, env=tool_env(settings), stdout=subprocess.PIPE, text=True)
-        timings[f"coordkit grade --jobs {jobs}"] = time.perf_counter() - started
-        table = done.stdout.strip().splitlines()
-        print("\n".join("    " + line for line in table[:len(names) + 1]))
-        if done.returncode != 0:
-            print(done.stdout)
-            return done.returncode
-        same[jobs] = export_scores(settings=ours, assignments=names).equals(reference)
+    same: dict[str, bool] = {}
+    for engine in args.engines:
+        for jobs in args.jobs:
+            label = f"coordkit {engine} --jobs {jobs}"
+            ours = copy_course(work / f"{engine}-jobs{jobs}", settings=base)
+            cmd = [sys.executable, "-m", "coordkit", "grade", *names, "--course", str(ours.course_root),
+                   "--jobs", str(jobs), "--engine", engine, "--reports", str(work / f"reports-{engine}-jobs{jobs}")]
+            print(f"$ coordkit grade ... --engine {engine} --jobs {jobs}   (load average {_load()})")
+            started = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, env=tool_env(settings), stdout=subprocess.PIPE, text=True)
+            timings[label] = time.perf_counter() - started
+            table = done.stdout.strip().splitlines()
+            print("\n".join("    " + line for line in table[:len(names) + 1]))
+            if done.returncode != 0:
+                print(done.stdout)
+                return done.returncode
+            same[label] = export_scores(settings=ours, assignments=names).equals(reference)
 
     stock_total = timings["stock autograde"] + timings["stock generate_feedback"]
-    print(f"\n{'':36}{'wall s':>9}{'s per submission':>19}")
+    print(f"\n{'':36}{'wall s':>9}{'s per submission':>19}{'stock (autograde + feedback) / this':>38}")
     rows = [("stock autograde", timings["stock autograde"]),
             ("stock generate_feedback", timings["stock generate_feedback"]),
             ("stock autograde + feedback", stock_total)]
     rows += [(k, v) for k, v in timings.items() if k.startswith("coordkit")]
     for label, seconds in rows:
-        print(f"{label:36}{seconds:9.1f}{seconds / total:19.3f}")
+        ratio = f"{stock_total / seconds:.2f}x" if label.startswith("coordkit") else ""
+        print(f"{label:36}{seconds:9.1f}{seconds / total:19.3f}{ratio:>38}")
     best = max(args.jobs)
-    ours_best = timings[f"coordkit grade --jobs {best}"]
-    print(f"\nRatio (stock autograde + feedback) / (coordkit grade --jobs {best}): {stock_total / ours_best:.2f}x"
-          f"   (goal on 2 cores: >= 1.8)")
-    print(f"Ratio (stock autograde alone)      / (coordkit grade --jobs {best}): "
-          f"{timings['stock autograde'] / ours_best:.2f}x   (coordkit also writes the feedback)")
-    for jobs in sorted(args.jobs):
-        print(f"Per-submission cost at --jobs {jobs}: {timings[f'coordkit grade --jobs {jobs}'] / total:.3f} s")
+    for engine in args.engines:
+        ours_best = timings[f"coordkit {engine} --jobs {best}"]
+        goal = "   (goal on 2 cores: >= 10)" if engine == "literal" else ""
+        print(f"Ratio (stock autograde + feedback) / (coordkit {engine} --jobs {best}): {stock_total / ours_best:.2f}x"
+              f"{goal}")
+        print(f"Ratio (stock autograde alone)      / (coordkit {engine} --jobs {best}): "
+              f"{timings['stock autograde'] / ours_best:.2f}x   (coordkit also writes the feedback)")
     verdict = all(same.values())
     print(f"Every score identical to stock nbgrader: {'yes' if verdict else 'NO'} "
-          f"({len(reference)} graded cells; " + ", ".join(f"jobs {j}: {'same' if s else 'DIFFERENT'}"
-                                                         for j, s in same.items()) + ")")
+          f"({len(reference)} graded cells; " + ", ".join(f"{k.removeprefix('coordkit ')}: "
+                                                         f"{'same' if v else 'DIFFERENT'}" for k, v in same.items()) + ")")
     print(f"Load average at the end: {_load()}")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "trainees": args.trainees, "submissions": total, "assignments": names, "timings": timings,
-            "ratio": stock_total / ours_best, "ratio_autograde_only": timings["stock autograde"] / ours_best,
-            "scores_identical": verdict}, indent=2), encoding="utf-8")
+            "ratios": {k: stock_total / v for k, v in timings.items() if k.startswith("coordkit")},
+            "scores_identical": same}, indent=2), encoding="utf-8")
     return 0 if verdict else 1
 
 

@@ -432,8 +432,64 @@ def _scores_frame(scores, *, settings: Settings, assignments: list[str]):
         from .course import export_scores
         return export_scores(settings=settings, assignments=assignments)
     if isinstance(scores, (str, Path)):
-        return read_table(scores, "scores")
+        table = read_table(scores, "scores")
+        check_scores(table, settings=settings, assignments=assignments, source=str(scores))
+        return table
     return scores
+
+
+def check_scores(table, *, settings: Settings, assignments: list[str], source: str) -> None:
+    """A scores table given instead of the gradebook (`certify --scores`) counts only if every row of
+    the assignments that decide is an item of the item bank, with the bank's points, once per trainee,
+    and the score the gradebook holds. Raises DatasetError naming the first row that is not."""
+    import math
+
+    from .banks import bank_paths, load_banks
+    from .course import export_scores
+    from .facts import load_facts
+
+    known = bank_paths(settings.items_dir)
+    wanted = [a for a in assignments if a in known]
+    banks = {b.id: b for b in load_banks(settings.items_dir, load_facts(settings.facts), wanted,
+                                         rubrics_dir=settings.rubrics_dir)} if wanted else {}
+    try:
+        book = export_scores(settings=settings, assignments=assignments)
+    except Exception as exc:  # noqa: BLE001 - any failure to read the gradebook refuses the file
+        raise DatasetError(f"{source}: cannot compare it with the gradebook {settings.db_url} ({type(exc).__name__}); "
+                           "scores given with --scores must match the gradebook: pass --db-url, or certify from "
+                           "the gradebook (leave out --scores)") from None
+    graded = {(r.trainee_id, r.assignment, r.grade_id): r.score for r in book.itertuples()}
+    seen: set[tuple] = set()
+    for line, row in enumerate(table.itertuples(), 2):
+        if row.assignment not in assignments:
+            continue
+        where = f"{source}, line {line} ({row.trainee_id}, {row.assignment}, {row.grade_id})"
+        bank = banks.get(row.assignment)
+        if bank is None:
+            raise DatasetError(f"{where}: {row.assignment} has no item bank in {settings.items_dir}; remove the row")
+        item = next((i for i in bank.items if i.grade_id == row.grade_id), None)
+        if item is None:
+            raise DatasetError(f"{where}: {row.grade_id} is not an item of {row.assignment} "
+                               f"({known[row.assignment]}); remove the row, or export the scores again")
+        if float(row.max_score) != float(item.points):
+            raise DatasetError(f"{where}: max_score {row.max_score:g} but the item bank gives {item.points:g} "
+                               "points; export the scores again")
+        key = (row.trainee_id, row.assignment, row.grade_id)
+        if key in seen:
+            raise DatasetError(f"{where}: the item appears twice for this trainee; keep one row")
+        seen.add(key)
+        score = float(row.score) if row.score == row.score and row.score is not None else math.nan
+        if not math.isnan(score) and not 0 <= score <= float(item.points):
+            raise DatasetError(f"{where}: score {score:g} is outside 0..{item.points:g}")
+        if key not in graded:
+            raise DatasetError(f"{where}: the gradebook {settings.db_url} holds no such graded item; scores given "
+                               "with --scores must match the gradebook (pass its --db-url)")
+        held = graded[key]
+        held = math.nan if held is None or held != held else float(held)
+        if not (math.isnan(held) and math.isnan(score)) and held != score:
+            raise DatasetError(f"{where}: score {score:g} but the gradebook holds "
+                               f"{'nothing yet' if math.isnan(held) else f'{held:g}'}; export the scores again "
+                               "(coordkit export) or certify from the gradebook (leave out --scores)")
 
 
 def _person(people, trainee_id: str) -> dict:
@@ -506,7 +562,9 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
     out = settings.reports_dir / cohort / "certification.csv"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.to_frame().to_csv(out, index=False, lineterminator="\n")
+        from .export import escape_formulas
+
+        escape_formulas(result.to_frame()).to_csv(out, index=False, lineterminator="\n")
     except OSError as exc:
         from .errors import OutputError
         raise OutputError(f"cannot write {out} ({exc.strerror}); choose a writable --reports folder") from None

@@ -16,14 +16,22 @@ Normal forms:
 
 Only plain built-in values are answers: a str subclass or an object with its own __eq__ never
 reaches the hidden test (see _plain).
+
+The grader reads the same answers as data, without running the notebook: read_answer_cell() takes
+the source of an answer cell and returns the value of each answer line (`name = <literal>`, read
+with ast.literal_eval), and lists every other statement, which is not scored. In JupyterLab,
+answer() applies the same rule to the cell the trainee ran, so Validate says when an answer is
+written as code (a calculation, a function call) that the grader would not read.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 import unicodedata
 import warnings
+from dataclasses import dataclass, field
 
 KINDS = ("choice", "order", "date", "number", "text")
 
@@ -134,6 +142,93 @@ def normalize(value: object, kind: str, *, name: str = "answer", options: str = 
     return folded
 
 
+MAX_CELL_CHARS = 20_000              # an answer cell longer than this is not read (an answer is one line)
+MAX_LITERAL_CHARS = 2_000            # nor is an answer longer than this
+
+
+@dataclass
+class AnswerCell:
+    """What the grader reads from one answer cell: the answers (name -> value) and, for the notes,
+    each statement that is not an answer line (line number, the statement's first line)."""
+
+    values: dict = field(default_factory=dict)
+    ignored: list = field(default_factory=list)       # [(line, text)]
+    unreadable: list = field(default_factory=list)    # answer names assigned something that is not a literal
+    error: str | None = None                          # why the cell could not be read at all
+
+
+def _first_line(source: str, node: ast.AST) -> str:
+    text = ast.get_source_segment(source, node) or type(node).__name__
+    line = text.strip().splitlines()[0] if text.strip() else type(node).__name__
+    return line[:80] + ("…" if len(line) > 80 else "")
+
+
+def read_answer_cell(source: str, names) -> AnswerCell:
+    """The answers in an answer cell's source, read as data (nothing is run).
+
+    An answer line assigns one literal (a string or a number, as ast.literal_eval reads it) to one
+    of `names`; when a name is assigned more than once, the last line counts, as it would when the
+    cell runs. Every other statement (code, a calculation, an assignment to another name) is listed
+    in `ignored`; an answer name assigned something other than a literal is listed in `unreadable`
+    and has no value. Comments and blank lines are not statements."""
+    names = set(names)
+    found = AnswerCell()
+    if not isinstance(source, str):
+        found.error = "the cell's source is not text"
+        return found
+    if len(source) > MAX_CELL_CHARS:
+        found.error = f"the cell holds {len(source)} characters (an answer is one line); not read"
+        return found
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        line = getattr(exc, "lineno", None)
+        found.error = f"the cell is not valid Python{f' (line {line})' if line else ''}; not read"
+        return found
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and target.id in names:
+            segment = ast.get_source_segment(source, node.value) or ""
+            try:
+                if len(segment) > MAX_LITERAL_CHARS:
+                    raise ValueError("too long")
+                value = ast.literal_eval(node.value)
+                if type(value) not in (str, int, float):          # an answer is a string or a number
+                    raise ValueError(type(value).__name__)
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                found.values.pop(target.id, None)
+                found.unreadable.append(target.id)
+                found.ignored.append((node.lineno, _first_line(source, node)))
+                continue
+            found.values[target.id] = value
+            if target.id in found.unreadable:
+                found.unreadable.remove(target.id)
+        else:
+            found.ignored.append((node.lineno, _first_line(source, node)))
+    return found
+
+
+def _ran_as_code(name: str, namespace: dict) -> bool:
+    """In IPython (JupyterLab, nbgrader validate): was the last cell that assigned `name` an answer
+    line the grader can read? The cell history (`In`) is in the namespace; elsewhere, say yes."""
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return False
+    for source in reversed(history):
+        if not isinstance(source, str) or name not in source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        assigns = [n for n in tree.body if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(
+            isinstance(t, ast.Name) and t.id == name for t in getattr(n, "targets", [getattr(n, "target", None)]))]
+        if not assigns:
+            continue
+        return name in read_answer_cell(source, [name]).unreadable or not isinstance(assigns[-1], ast.Assign)
+    return False
+
+
 def answer(name: str, kind: str, namespace: dict, *, options: str = "ABCD", example: str | None = None) -> object:
     """Read the answer variable `name` from the notebook's namespace and normalise it.
 
@@ -145,4 +240,8 @@ def answer(name: str, kind: str, namespace: dict, *, options: str = "ABCD", exam
         if name not in namespace:
             _fail(name, kind, f"{name} の行が見つかりません。消してしまった場合は、元の行を書き直してください。",
                   f"The line for {name} is missing; write it again.", example)
+        if _ran_as_code(name, namespace):
+            _fail(name, kind, "答えは計算や関数ではなく、値をそのまま1行で書いてください（採点では値だけが読まれます）。",
+                  "Write the answer itself on one line, not a calculation or code (grading reads only the value).",
+                  example)
         return normalize(namespace[name], kind, name=name, options=options, example=example)

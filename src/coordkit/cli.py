@@ -16,10 +16,40 @@ def _settings(args):
     settings = load_settings(Path(args.root) if args.root else None)
     overrides = {}
     if getattr(args, "db_url", None):
-        overrides["db_url"] = args.db_url
+        overrides["db_url"] = check_db_url(args.db_url)
     if getattr(args, "reports", None):
         overrides["reports_dir"] = Path(args.reports).resolve()
     return settings.with_overrides(**overrides)
+
+
+def check_db_url(url: str) -> str:
+    """A --db-url that SQLAlchemy can use, or ConfigError naming it and the fix (no traceback)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from .errors import ConfigError
+
+    try:
+        dialect = make_url(url).get_dialect()
+        getattr(dialect, "import_dbapi", getattr(dialect, "dbapi", lambda: None))()
+    except ArgumentError:
+        raise ConfigError(f"--db-url {url!r} is not a database URL; write it like sqlite:///gradebook.db "
+                          "or postgresql://user@host/coordkit") from None
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"--db-url {url!r}: its database driver is not installed ({exc}); install the "
+                          "driver (e.g. pip install psycopg) or use a sqlite:/// URL") from None
+    return url
+
+
+def _date_arg(text: str, *, option: str):
+    import datetime as dt
+
+    from .errors import ConfigError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a date in the calendar; write it as YYYY-MM-DD") from None
 
 
 def _banks(settings, ids=None):
@@ -104,7 +134,7 @@ def cmd_grade(args) -> int:
     if args.course:
         course = Path(args.course).resolve()
         settings = settings.with_overrides(course_root=course,
-                                           db_url=args.db_url or f"sqlite:///{course / 'gradebook.db'}")
+                                           db_url=settings.db_url if args.db_url else f"sqlite:///{course / 'gradebook.db'}")
     if args.jobs is not None and args.jobs < 1:
         raise GradingError(f"--jobs {args.jobs}: give at least 1 (or leave it out: one per core)")
     known = list(bank_paths(settings.items_dir))          # the ids only: grading needs no bank parsed
@@ -113,8 +143,12 @@ def cmd_grade(args) -> int:
         raise AssignmentError(f"unknown assignment id(s) {', '.join(unknown)}; known: {', '.join(known) or '(none)'} "
                               f"(item banks in {settings.items_dir})")
     ids = args.assignments or known
+    if args.timeout is not None and args.timeout < 1:
+        raise GradingError(f"--timeout {args.timeout}: give the seconds a cell may run, at least 1 "
+                           "(or leave it out: nbgrader_config.py decides, 30)")
     limits = Limits(cell_timeout=args.timeout) if args.timeout else None
-    result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits)
+    result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits,
+                          engine=args.engine)
     print("\n".join(result.summary_lines()))
     print(f"feedback: {settings.course_root / 'feedback'}")
     return 0
@@ -176,7 +210,7 @@ def cmd_facts_review(args) -> int:
     settings = _settings(args)
     registry = load_facts(settings.facts)
     days = parse_age(args.older_than)
-    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    today = _date_arg(args.today, option="--today") if args.today else dt.date.today()
     due = review_due(registry, older_than_days=days, today=today)
     if not due:
         print(f"Nothing is due: every fact was verified against its source within {days} days before {today}, "
@@ -247,14 +281,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde every submission and generate feedback, in parallel",
                        description=(
         "Autograde and generate feedback for every submission of the given assignments (default: all), "
-        "several at a time, each in a sandbox, with the real nbgrader and gradebook; then print a summary "
+        "several at a time, with the real nbgrader and gradebook: each answer is read from the notebook as "
+        "data and checked by the course's tests, the trainee's code is never run; then print a summary "
         "table. Submissions graded and not resubmitted since are reused; run the same command again to "
         "resume an interrupted run. Submissions that cannot be graded (damaged, wrong notebook, too "
         "large, crashing the kernel) are quarantined with their reason."))
     p.add_argument("assignments", nargs="*")
     p.add_argument("--jobs", type=int, help="submissions graded at the same time (default: one per core)")
     p.add_argument("--force", action="store_true", help="grade again even submissions already graded")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py, 30)")
+    p.add_argument("--timeout", type=int, help="seconds per cell, --engine kernel (default: nbgrader_config.py, 30)")
+    p.add_argument("--engine", choices=["literal", "kernel"], default="literal", help=(
+        "literal (default): read each answer as data and run only the course's tests; kernel: the previous "
+        "engine, which runs the trainee's notebook in a sandboxed kernel (kept for comparison)"))
     p.add_argument("--course", help="another nbgrader course root (default: course_root in pyproject.toml); "
                                     "its gradebook is <course>/gradebook.db unless --db-url is given")
     p.add_argument("--db-url")
@@ -331,6 +369,15 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CoordkitError as exc:
         print(f"coordkit: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a database that cannot be reached is one line too
+        sqlalchemy = sys.modules.get("sqlalchemy.exc")
+        if sqlalchemy is None or not isinstance(exc, sqlalchemy.SQLAlchemyError):
+            raise
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        url = getattr(args, "db_url", None) or "the gradebook in pyproject.toml [tool.coordkit] db_url"
+        print(f"coordkit: error: cannot use the database {url} ({detail}); check the URL (--db-url) and that "
+              "the database is reachable", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("coordkit: interrupted; run the same command again to resume", file=sys.stderr)

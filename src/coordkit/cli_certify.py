@@ -12,7 +12,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-EXIT_EXPIRED, EXIT_UNKNOWN = 2, 3
+EXIT_EXPIRED, EXIT_UNKNOWN, EXIT_TAMPERED = 2, 3, 4
 
 
 def _date(text: str) -> dt.date:
@@ -139,6 +139,15 @@ def cmd_renew(args) -> int:
     return 0
 
 
+def cmd_register_check(args) -> int:
+    from .register import check_register
+
+    settings = _settings(args)
+    result = check_register(register_url=_register_url(args, settings), head=args.head)
+    print("\n".join(result.describe()))
+    return 0 if result.ok else EXIT_TAMPERED
+
+
 def cmd_register_export(args) -> int:
     from .register import export_register
 
@@ -227,6 +236,14 @@ def register(subparsers) -> None:
     p.add_argument("--out", help="CSV file (default reports/register_public.csv)")
     common(p)
     p.set_defaults(func=cmd_register_export)
+
+    p = reg_sub.add_parser("check", help="recompute the register's hash chain: report any edit, insertion or "
+                                         "deletion made outside coordkit",
+                           epilog=f"exit code 0 intact, {EXIT_TAMPERED} a problem was found")
+    p.add_argument("--head", help="a head hash printed by an earlier check, kept elsewhere: it must still be in "
+                                  "the chain")
+    common(p)
+    p.set_defaults(func=cmd_register_check)
 
     p = reg_sub.add_parser("history", help="a certificate and every change to it")
     p.add_argument("certificate_id")

@@ -17,6 +17,10 @@ Moodle grade-import CSV (Grades > Import > CSV file), one row per trainee:
   to "Feedback for <grade item>".
 
 The file is UTF-8 (no byte-order mark), comma-separated, with a header row.
+
+Every CSV coordkit writes for people to open escapes formula injection (OWASP): a text cell that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading apostrophe, so
+that a spreadsheet shows it as text instead of running it (see escape_formulas).
 """
 
 from __future__ import annotations
@@ -30,6 +34,24 @@ from .errors import AssignmentError, OutputError
 ID_COLUMN = "ID number"
 EMAIL_COLUMN = "Email address"
 FORMATS = ("csv", "moodle")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formulas(frame):
+    """A copy of `frame` whose text cells (and column names) cannot start a spreadsheet formula: those
+    starting with =, +, -, @, a tab or a carriage return get a leading apostrophe. Numbers stay
+    numbers (a negative score is not text)."""
+    def cell(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype).startswith(("string", "str")):
+            out[column] = out[column].map(cell)
+    out.columns = [cell(c) for c in out.columns]
+    return out
 
 
 @dataclass
@@ -125,7 +147,7 @@ def export_grades(*, settings: Settings, fmt: str = "csv", out: Path | None = No
         frame, result.max_scores, result.pending = table.frame, table.max_scores, table.pending
     try:
         result.path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(result.path, index=False, lineterminator="\n", encoding="utf-8")
+        escape_formulas(frame).to_csv(result.path, index=False, lineterminator="\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"cannot write {result.path} ({exc.strerror}); pass a writable --out") from None
     result.rows = len(frame)

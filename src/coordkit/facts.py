@@ -91,6 +91,20 @@ def read_yaml(path: Path, *, what: str, error: type[CoordkitError] = FactsError)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise error(f"{path}{where}: malformed YAML ({problem}); fix the file and run again") from None
+    except (ValueError, OverflowError) as exc:        # a date that is not in the calendar, e.g. 2025-02-30
+        bad = next(((n, m.group(0)) for n, line in enumerate(text.splitlines(), 1)
+                    for m in re.finditer(r"(?<![\d-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])", line)
+                    if not _is_date(*map(int, m.groups()))), None)
+        where = f" line {bad[0]}: {bad[1]} is not a date in the calendar" if bad else f": {exc}"
+        raise error(f"{path}{where}; write a real date as YYYY-MM-DD and run again") from None
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

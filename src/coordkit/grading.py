@@ -1,18 +1,31 @@
 """Cohort grading: autograde and feedback for every submission of the given assignments, in
-parallel processes, with a progress bar and a summary. Scores come from the real nbgrader.
+parallel processes, with a progress bar and a summary. Scores and feedback come from the real
+nbgrader (its Autograde and GenerateFeedback converters and gradebook).
+
+The trainee's notebook is data (engine "literal", the default): no cell of it is run. nbgrader's
+Execute preprocessor is replaced by coordkit.nbgrader_plugins.LiteralExecute, which reads each
+autograded answer as one literal (`q3 = "2025-04-18"`, ast.literal_eval) and runs the assignment's
+test cells, taken from the gradebook (the course's own code, with the hidden tests), in the worker
+against those values only; nbgrader's SaveAutoGrades scores the result as usual. Anything else in
+an answer cell, and every cell the trainee added, is listed in the grading notes and on the cell
+(Formgrader), never run. SanitizeSubmission removes from the notebook whatever a browser could run
+(outputs, attachments, raw HTML cells, HTML in markdown, foreign metadata) before Formgrader and the
+feedback show it; only the notebooks and timestamp.txt of a submission folder are used. The previous
+engine (engine "kernel": each notebook run by nbgrader in a kernel confined by coordkit.sandbox) is
+kept for comparison (`coordkit grade --engine kernel`, bench/autograde.py).
 
 How it works (and why the gradebook cannot be corrupted):
 
 - One coordinator process (the `coordkit grade` command) plans the work, starts `jobs` worker
   processes and is the only process that writes the course gradebook (any SQLAlchemy URL; SQLite
   by default).
-- A worker grades one submission at a time with nbgrader's own Autograde and GenerateFeedback
-  converters, in a private course root under <course>/.coordkit/runs/: the trainee's submitted
-  files, the assignment's source folder, and a private SQLite gradebook copied from a template that
-  holds the assignment definitions from the course gradebook (and, for a regrade, this
-  submission's earlier state, so nbgrader sees what it would see in the course gradebook).
-  The kernel runs in coordkit.sandbox. Before grading, the submission is checked (size, links,
-  UTF-8, JSON, notebook, assignment); what cannot be graded is quarantined with its reason.
+- A worker grades one submission at a time in a private course root under <course>/.coordkit/runs/:
+  the trainee's submitted notebooks, the assignment's source folder, and the worker's private
+  SQLite gradebook reset from a template that holds the assignment definitions from the course
+  gradebook (and, for a regrade, this submission's earlier state, so nbgrader sees what it would
+  see in the course gradebook). Before grading, the submission is checked (number of files, size,
+  links, UTF-8, JSON, notebook, assignment); what cannot be graded is quarantined with its reason,
+  within the first milliseconds of its turn.
 - When a worker is done, the coordinator writes that submission's state (timestamp, scores,
   comments, late penalty) into the course gradebook in one transaction, then moves its feedback
   and autograded folders into place (a rename: the autograded folder appearing is the commit
@@ -27,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -125,7 +139,12 @@ def _mb(n: int) -> str:
 def fingerprint(folder: Path) -> str:
     """Names, sizes and modification times of a submitted folder (links are not followed)."""
     h = hashlib.sha256()
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(folder):
+        seen += len(dirnames) + len(filenames)
+        if seen > 100_000:                  # far over any limit: quarantined anyway, stop hashing
+            h.update(b"...")
+            break
         dirnames.sort()
         for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
             st = os.lstat(os.path.join(dirpath, name))
@@ -151,9 +170,13 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
     import stat
 
     assignment = definition["name"]
-    total, largest = 0, (0, "")
+    total, largest, count = 0, (0, ""), 0
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
+            count += 1
+            if count > limits.submission_files:
+                return (f"the submission holds more than {limits.submission_files} files and folders; "
+                        "the trainee should submit only the assignment's notebook"), []
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, folder)
             st = os.lstat(path)
@@ -177,6 +200,10 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
             notes.append(f"{name} was not submitted: it scores 0")
             continue
         present += 1
+        size = path.stat().st_size
+        if size > limits.notebook_bytes:
+            return (f"{name} is {_mb(size)}, over the {_mb(limits.notebook_bytes)} limit for one notebook; "
+                    "the trainee should clear its outputs (Edit > Clear Outputs of All Cells) and resubmit"), []
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8")
@@ -188,6 +215,9 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
         except json.JSONDecodeError as exc:
             return (f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                     "the file is damaged: the trainee should resubmit it from Jupyter"), []
+        except RecursionError:
+            return (f"{name} is JSON nested too deeply to be a notebook; the trainee should resubmit the "
+                    "notebook from Jupyter"), []
         if not (isinstance(data, dict) and isinstance(data.get("cells"), list) and data.get("nbformat") == 4):
             return f"{name} is JSON but not a Jupyter notebook (version 4); the trainee should resubmit", []
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
@@ -206,6 +236,12 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
         for gid in sorted({i for i in ids if ids.count(i) > 1}):
             notes.append(f"cell {gid} appears {ids.count(gid)} times: the last copy was graded")
         originals = released.get(nb_def["name"], {})
+        for number, cell in enumerate(data["cells"], 1):
+            outputs = cell.get("outputs") if isinstance(cell, dict) else None
+            kinds = {k for out in outputs if isinstance(out, dict) and isinstance(out.get("data"), dict)
+                     for k in out["data"] if k != "text/plain"} if isinstance(outputs, list) else set()
+            if kinds:
+                notes.append(f"cell {number}: saved outputs with {', '.join(sorted(kinds)[:3])} removed, never shown")
         for cell in data["cells"]:
             gid = _grade_id(cell)
             if gid in originals:
@@ -222,9 +258,99 @@ def preflight(folder: Path, *, definition: dict, released: dict[str, dict[str, s
 
 # --- in a worker process -----------------------------------------------------------------------------
 
-def _init_worker(log_path: str) -> None:
+class _CachedSchemaValidation:
+    """jsonschema.validate as nbgrader's cell-metadata check calls it (once per cell), without
+    checking nbgrader's own schema again each time: the same validation, a fraction of the cost."""
+
+    def __init__(self):
+        import jsonschema
+
+        self._jsonschema = jsonschema
+        self._validators: dict[int, object] = {}
+
+    def validate(self, instance, schema):
+        validator = self._validators.get(id(schema))
+        if validator is None:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[id(schema)] = (cls(schema), schema)   # keep schema alive: id stays valid
+        error = self._jsonschema.exceptions.best_match(validator[0].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(self._jsonschema, name)
+
+
+_WORKER_ENGINES: dict = {}          # the worker's private gradebook URL -> its one SQLAlchemy engine
+
+
+def _fast_paths() -> None:
+    """Once per worker: nbgrader's metadata validation with a cached schema validator, and one
+    SQLAlchemy engine for the worker's private gradebook (nbgrader opens a Gradebook, so a new engine,
+    about ten times per submission: each would compile every query again and check every table).
+    The private gradebook is always a copy of the template, which has every table."""
+    import nbgrader.api as api
+    from nbgrader.nbgraderformat import common
+
+    if not isinstance(common.jsonschema, _CachedSchemaValidation):
+        common.jsonschema = _CachedSchemaValidation()
+    if getattr(api.create_engine, "coordkit", False):
+        return
+    create_engine, create_all = api.create_engine, api.Base.metadata.create_all
+
+    def engine_for(url, *args, **kwargs):
+        engine = _WORKER_ENGINES.get(str(url))
+        return engine if engine is not None else create_engine(url, *args, **kwargs)
+
+    def create_tables(bind=None, **kwargs):
+        if bind is not None and any(bind is e for e in _WORKER_ENGINES.values()):
+            return None                   # a copy of the template: every table is there
+        return create_all(bind=bind, **kwargs)
+
+    engine_for.coordkit = True
+    api.create_engine = engine_for
+    api.Base.metadata.create_all = create_tables
+
+
+def _private_gradebook(template: str, folder: Path) -> str:
+    """The worker's private gradebook, reset to the template: always the same file (and so the same
+    engine, see _fast_paths) for every submission this worker grades. Returns its URL."""
+    from sqlalchemy import create_engine
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"worker-{os.getpid()}.db"
+    url = f"sqlite:///{path}"
+    engine = _WORKER_ENGINES.get(url)
+    if engine is not None:
+        engine.dispose()                  # no connection to the old file survives the swap
+    tmp = folder / f"worker-{os.getpid()}.tmp"
+    shutil.copyfile(template, tmp)
+    os.replace(tmp, path)
+    if engine is None:
+        from sqlalchemy import event
+
+        engine = _WORKER_ENGINES[url] = create_engine(url, echo=False, future=True)
+
+        @event.listens_for(engine, "connect")
+        def _scratch(dbapi_connection, _record):
+            # a scratch copy, rebuilt from the template if the worker dies: no fsync per commit
+            # (the course gradebook, written by the coordinator only, keeps SQLite's defaults)
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+            dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+    return url
+
+
+def _init_worker(log_path: str, lock_fd: int | None = None) -> None:
     """Worker start: its output (and its kernels') goes to a log file, not the lecturer's terminal;
-    on Linux it stops when the coordinator dies."""
+    on Linux it stops when the coordinator dies. A worker forked from the coordinator closes its copy
+    of the run's lock, so that the lock is free the moment the coordinator is gone (a killed run's
+    dying workers never hold up the next run)."""
+    if lock_fd is not None:
+        try:
+            os.close(lock_fd)
+        except OSError:
+            pass
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -287,6 +413,37 @@ def _run_notes(notebook_path: Path, limits: Limits) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
+_CELL_SCORE = "{{ cell.metadata.nbgrader.score | float | round(2) }} / {{ cell.metadata.nbgrader.points | float | round(2) }}"
+_NB_SCORE = "(Score: {{ resources.nbgrader.score | float | round(2) }} / {{ resources.nbgrader.max_score | float | round(2) }})"
+
+
+def awaiting_marking_loader(loader):
+    """nbgrader's feedback template, saying 'awaiting marking' for an answer not marked yet (nbgrader
+    shows its missing score as 0.0; FeedbackRedaction flags those answers) and, in the heading, how
+    many answers await marking. Other
+    templates, or a future nbgrader template without these expressions, are served unchanged."""
+    from jinja2 import BaseLoader
+
+    class AwaitingMarking(BaseLoader):
+        def get_source(self, environment, template):
+            source, filename, uptodate = loader.get_source(environment, template)
+            if _CELL_SCORE in source and _NB_SCORE in source:
+                source = source.replace(_CELL_SCORE, (
+                    "{% if cell.metadata.nbgrader.awaiting_marking %}採点待ち / awaiting marking "
+                    "({{ cell.metadata.nbgrader.points | float | round(2) }} points){% else %}" + _CELL_SCORE
+                    + "{% endif %}"))
+                source = source.replace(_NB_SCORE, _NB_SCORE[:-1] + (
+                    "{% set awaiting = nb.cells | selectattr('metadata.nbgrader')"
+                    " | selectattr('metadata.nbgrader.awaiting_marking') | list | length %}"
+                    "{% if awaiting %}; {{ awaiting }} answer(s) awaiting marking / 採点待ち {{ awaiting }} 問{% endif %})"))
+            return source, filename, uptodate
+
+        def list_templates(self):
+            return loader.list_templates()
+
+    return AwaitingMarking()
+
+
 def _feedback_exporter():
     """nbgrader's feedback exporter (HTML) with its compiled templates kept on disk for the run:
     stock nbgrader compiles them once per command, a worker would compile them per submission."""
@@ -294,11 +451,35 @@ def _feedback_exporter():
     from nbconvert.exporters import HTMLExporter
     from traitlets import Unicode
 
+    from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    no_alt = re.compile(r"<img(?![^>]*\balt=)")
+    focusable = re.compile(r'<div class="((?:[^"]* )?(?:jp-Cell-inputWrapper|jp-OutputArea-output)(?: [^"]*)?)"')
+
     class FeedbackExporter(HTMLExporter):
+        """nbconvert's HTMLExporter, whose last step (images without alternative text get one, inputs
+        and outputs become focusable) is done on the template's known markup instead of re-parsing the
+        whole page with BeautifulSoup, which took a third of the time per submission."""
+
         template_cache = Unicode("", help="folder for compiled templates").tag(config=True)
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            html = no_alt.sub('<img alt="No description has been provided for this image"', html)
+            return focusable.sub(r'<div class="\1" tabindex="0"', html), resources
 
         def _create_environment(self):
             environment = super()._create_environment()
+            environment.loader = awaiting_marking_loader(environment.loader)
             if self.template_cache:
                 os.makedirs(self.template_cache, exist_ok=True)
                 environment.bytecode_cache = FileSystemBytecodeCache(self.template_cache)
@@ -319,24 +500,43 @@ def _sandbox_notes(report: Path) -> list[str]:
     return [f"blocked by the sandbox: {'; '.join(refused[:3])}{more}"]
 
 
-def deduplicate(path: Path) -> list[str]:
-    """Keep nbgrader's marks on the last copy of a duplicated cell only, as nbgrader's own
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def deduplicate(path: Path, *, known: set[str] | None = None) -> list[str]:
+    """Make a submitted notebook one that nbgrader can grade as the trainee meant it, and return
+    notes: keep nbgrader's marks on the last copy of a duplicated cell only, as nbgrader's own
     DeduplicateIds means to (it leaves an empty mark that its validator then rejects, so stock
-    nbgrader cannot grade such a notebook at all). Rewrites the file; returns the ids."""
+    nbgrader cannot grade such a notebook at all); with `known` (the assignment's cell ids), remove
+    the marks of cells that are not the assignment's (a cell the trainee added and marked as a
+    test); give a cell whose id is not a valid notebook cell id a new one. Rewrites the file."""
+    import uuid
+
     nb = json.loads(path.read_text(encoding="utf-8"))
     seen: set[str] = set()
-    fixed: list[str] = []
-    for cell in reversed(nb["cells"]):
+    notes: list[str] = []
+    changed = False
+    for number, cell in reversed(list(enumerate(nb["cells"], 1))):
+        if not isinstance(cell, dict):
+            continue
+        if "id" in cell and not (isinstance(cell["id"], str) and _CELL_ID.fullmatch(cell["id"])):
+            cell["id"] = uuid.uuid4().hex[:16]
+            changed = True
         gid = _grade_id(cell)
         if gid is None:
             continue
-        if gid in seen:
+        if known is not None and gid not in known:
             del cell["metadata"]["nbgrader"]
-            fixed.append(gid)
+            notes.append(f"cell {number} carried the marks of a graded cell {gid[:40]!r} that is not in the "
+                         "assignment: treated as a cell added by the trainee")
+            changed = True
+        elif gid in seen:
+            del cell["metadata"]["nbgrader"]
+            changed = True
         seen.add(gid)
-    if fixed:
+    if changed:
         path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-    return fixed
+    return notes
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -365,10 +565,11 @@ def grade_submission(task: dict) -> dict:
         from traitlets.config import Config
 
         from .course import apply_submission_state, load_nbgrader_config, submission_state
-        from .sandbox import execute_preprocessor
+
+        _fast_paths()
 
         cfg = load_nbgrader_config(Path(task["course_root"]))
-        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        db_url = _private_gradebook(task["template"], Path(task["template"]).parent / "gradebooks")
         over = Config()
         over.CourseDirectory.root = str(root)
         over.CourseDirectory.db_url = db_url
@@ -377,33 +578,69 @@ def grade_submission(task: dict) -> dict:
         cfg.merge(over)
         coursedir = CourseDirectory(config=cfg)
         # the private course root: the submission, the assignment's source, a private gradebook
-        shutil.copytree(task["submitted"], coursedir.format_path(coursedir.submitted_directory, student, assignment),
-                        symlinks=True)
+        private_submission = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        engine = task.get("engine", "literal")
+        if engine == "literal":
+            # only what is graded: the notebooks and the submission time; nothing else the trainee
+            # put in the folder reaches the autograded or feedback folders
+            private_submission.mkdir(parents=True)
+            wanted = {f"{nb['name']}.ipynb" for nb in task["definition"]["notebooks"]} | {"timestamp.txt"}
+            others = []
+            for entry in sorted(os.listdir(task["submitted"])):
+                if entry in wanted and os.path.isfile(os.path.join(task["submitted"], entry)):
+                    shutil.copyfile(os.path.join(task["submitted"], entry), private_submission / entry)
+                else:
+                    others.append(entry)
+            if others:
+                notes.append(f"{len(others)} other file(s) in the submission not used ({', '.join(others[:3])}"
+                             f"{', ...' if len(others) > 3 else ''})")
+        else:
+            shutil.copytree(task["submitted"], private_submission, symlinks=True)
         for nb_def in task["definition"]["notebooks"]:
             private = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
                            f"{nb_def['name']}.ipynb")
             if private.is_file():
-                deduplicate(private)
+                notes += deduplicate(private, known={c[0] for c in nb_def["source_cells"]})
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         source.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(task["source"], source)
-        shutil.copyfile(task["template"], root / "gradebook.db")
         with Gradebook(db_url, task["course_id"]) as gb:
             if task["prior"] is not None:
                 apply_submission_state(gb, assignment=assignment, student=student, state=task["prior"],
                                        manual=True)
 
-        sandboxed = execute_preprocessor()
+        from .nbgrader_plugins import LiteralExecute, SanitizeOutputs, SanitizeSubmission
+
+        def is_execute(p):
+            return p is Execute or p in ("nbgrader.preprocessors.Execute", "nbgrader.preprocessors.execute.Execute")
+
+        if engine == "literal":
+            replace = [LiteralExecute]
+        else:
+            from .sandbox import execute_preprocessor
+
+            replace = [execute_preprocessor()]
         steps = list(cfg.Autograde.get("autograde_preprocessors",
                                        Autograde.class_traits()["autograde_preprocessors"].default()))
-        steps = [sandboxed if p is Execute or p in ("nbgrader.preprocessors.Execute",
-                                                     "nbgrader.preprocessors.execute.Execute") else p
-                 for p in steps]
+        steps = [q for p in steps if p is not SanitizeOutputs for q in (replace if is_execute(p) else [p])]
+        if engine != "literal":      # the kernel's outputs, once scored: only what a score needs is kept
+            scored = [i + 1 for i, p in enumerate(steps)
+                      if getattr(p, "__name__", str(p)).endswith(("SaveAutoGrades", "AssignLatePenalties"))]
+            steps.insert(max(scored, default=len(steps)), SanitizeOutputs)
+        sanitize = list(cfg.Autograde.get("sanitize_preprocessors",
+                                          Autograde.class_traits()["sanitize_preprocessors"].default()))
+        at = next((i + 1 for i, p in enumerate(sanitize) if getattr(p, "__name__", str(p)).endswith("OverwriteCells")),
+                  len(sanitize))
+        if SanitizeSubmission not in sanitize:
+            sanitize[at:at] = [SanitizeSubmission]
         sandbox_cfg = Config()
         sandbox_cfg.Autograde.autograde_preprocessors = steps
+        sandbox_cfg.Autograde.sanitize_preprocessors = sanitize
         sandbox_cfg.SandboxedExecute.home = str(root / "home")
         sandbox_cfg.SandboxedExecute.deny = [task["course_root"]]
         sandbox_cfg.SandboxedExecute.limits = asdict(limits)
+        sandbox_cfg.LiteralExecute.notes_file = str(root / "notes.jsonl")
+        sandbox_cfg.SanitizeSubmission.notes_file = str(root / "notes.jsonl")
         cfg.merge(sandbox_cfg)
 
         app = Autograde(coursedir=coursedir, config=cfg)
@@ -421,6 +658,9 @@ def grade_submission(task: dict) -> dict:
         for nb_def in task["definition"]["notebooks"]:
             notes += _run_notes(workdir / f"{nb_def['name']}.ipynb", limits)
         notes += _sandbox_notes(root / REPORT)
+        if (root / "notes.jsonl").is_file():
+            for line in (root / "notes.jsonl").read_text(encoding="utf-8").splitlines():
+                notes += json.loads(line)["notes"]
         if _folder_bytes(workdir) > limits.submission_bytes:
             kept = {p.relative_to(task["submitted"]) for p in Path(task["submitted"]).rglob("*")}
             for path in sorted(workdir.rglob("*"), reverse=True):
@@ -438,11 +678,18 @@ def grade_submission(task: dict) -> dict:
         if not fed["success"]:
             out["reasons"] = [f"feedback could not be generated ({_failure_reason(fed.get('log', ''), limits)})"]
             return out
+        feedback_dir = Path(coordir_feedback := coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        for path in sorted(feedback_dir.rglob("*"), reverse=True):      # feedback: what the course generated
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif not (path.suffix == ".html" or path.name == "timestamp.txt") or path.parent != feedback_dir:
+                path.unlink()
         with Gradebook(db_url, task["course_id"]) as gb:
             out["state"] = submission_state(gb, assignment=assignment, student=student)
-        out.update(status="graded", reasons=notes,
+        out.update(status="graded", reasons=list(dict.fromkeys(notes)),
                    autograded=str(workdir),
-                   feedback=coursedir.format_path(coursedir.feedback_directory, student, assignment))
+                   feedback=coordir_feedback)
         return out
     except Exception as exc:  # noqa: BLE001 - one submission never stops the cohort
         out["status"] = "quarantined"
@@ -562,8 +809,11 @@ def _candidates(course_root: Path, assignments: list[str], *, force: bool) -> in
         force or not ((course_root / "autograded" / t.name / a).is_dir() or (held / a / f"{t.name}.json").is_file())))
 
 
+ENGINES = ("literal", "kernel")
+
+
 def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None = None, force: bool = False,
-                 limits: Limits | None = None, show_progress: bool = True) -> CohortGradeResult:
+                 limits: Limits | None = None, show_progress: bool = True, engine: str = "literal") -> CohortGradeResult:
     """Autograde every submission of `assignments` and generate its feedback, `jobs` at a time
     (default: one per core), each in a sandbox; see the module docstring. Submissions graded and not
     resubmitted since are reused unless force=True; quarantined ones are listed with their reason."""
@@ -573,6 +823,8 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
     from tqdm import tqdm
 
     started = time.perf_counter()
+    if engine not in ENGINES:
+        raise GradingError(f"unknown grading engine {engine!r}; use one of {', '.join(ENGINES)}")
     limits = limits or Limits()
     jobs = jobs or default_jobs()
     if jobs < 1:
@@ -594,19 +846,30 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
         run = runs / f"{os.getpid()}-{time.strftime('%Y%m%d%H%M%S')}"
         (run / "trash").mkdir(parents=True)
         likely = _candidates(course_root, assignments, force=force)
-        if likely:       # workers import nbgrader while this process plans
+        # literal engine: the workers are forked from this process once it has imported nbgrader (and
+        # before it opens any database), so nbgrader is imported once, not once per worker; the
+        # kernel engine's workers start afresh (spawn) and import nbgrader while this process plans
+        method = "fork" if engine == "literal" and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        if method == "fork":
+            import nbgrader.converters  # noqa: F401
+            import nbgrader.api  # noqa: F401
+        if likely:
             jobs = result.jobs = min(jobs, likely)
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_init_worker, initargs=(str(run / "workers.log"),))
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
+                                       initializer=_init_worker,
+                                       initargs=(str(run / "workers.log"), lock.fileno() if method == "fork" else None))
             for _ in range(jobs):
                 pool.submit(_warm)
         plan, gb = _plan(assignments, settings=settings, course_root=course_root, run=run, force=force,
                          limits=limits, result=result)
+        for task in plan:
+            task["engine"] = engine
         with gb:
             if plan:
                 logs.mkdir(parents=True, exist_ok=True)
                 if pool is None:
                     jobs = result.jobs = min(jobs, len(plan))
+                    # the gradebook is open by now: start the workers afresh, not as copies of this process
                     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=_init_worker, initargs=(str(run / "workers.log"),))
                 bar = tqdm(total=len(plan), desc=f"Grading ({result.jobs} job{'s' if result.jobs > 1 else ''})",
@@ -620,9 +883,13 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
                         held = sum(len(v) for v in result.quarantined.values())
                         bar.set_postfix_str(f"{outcome.assignment}, quarantined {held}")
         _missing_feedback(assignments, settings=settings, result=result)
-        from .sandbox import describe, landlock_abi
+        if engine == "literal":
+            result.sandbox = ("answers read as data (no trainee code run); the course's tests run in the "
+                              "grading workers")
+        else:
+            from .sandbox import describe, landlock_abi
 
-        result.sandbox = describe({"landlock_abi": landlock_abi(), "audit_hook": True})
+            result.sandbox = describe({"landlock_abi": landlock_abi(), "audit_hook": True})
         shutil.rmtree(run, ignore_errors=True)
     finally:
         if pool is not None:
@@ -681,6 +948,7 @@ def _plan(assignments: list[str], *, settings: Settings, course_root: Path, run:
                 })
         gb.db.rollback()                       # end the read transaction: this process writes later
         if plan:
+            _empty_gradebook(run / "template.db", course_gradebook=gb)
             create_gradebook(f"sqlite:///{run / 'template.db'}", course_id=course_id,
                              definitions=[definitions[a] for a in assignments if any(t["assignment"] == a
                                                                                       for t in plan)])
@@ -688,6 +956,27 @@ def _plan(assignments: list[str], *, settings: Settings, course_root: Path, run:
     except BaseException:
         gb.close()
         raise
+
+
+def _empty_gradebook(path: Path, *, course_gradebook) -> None:
+    """An empty SQLite gradebook with nbgrader's tables, stamped with the course gradebook's schema
+    version: what nbgrader's Gradebook creates for a new file, without its `alembic heads` subprocess
+    (about a second) to find the version it already knows."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    version = course_gradebook.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    course_gradebook.db.rollback()
+    if not version:
+        return                                  # nbgrader will find it
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    finally:
+        engine.dispose()
 
 
 def _missing_feedback(assignments: list[str], *, settings: Settings, result: CohortGradeResult) -> None:

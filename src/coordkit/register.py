@@ -12,6 +12,15 @@ Two tables:
   as the change, so nothing is ever silently overwritten. On SQLite, triggers refuse any UPDATE or
   DELETE of the history and any DELETE of a certificate.
 
+Tamper evidence: every event carries the SHA-256 hash of its own content (sequence number,
+certificate, kind, dates, details, and the certificate's full record after the event) chained to
+the previous event's hash. `Register.check()` (`coordkit register check`, and `coordkit verify`
+before it answers) recomputes the chain and reports an event whose content was edited, an event
+inserted or deleted (the next event no longer chains), a certificate row that differs from the
+record its last event sealed (an UPDATE of the table), a certificate without events and events of a
+missing certificate. The last hash (the head) is printed: kept elsewhere (a printout, an e-mail),
+it also detects a register rewritten from scratch with a recomputed chain (`--head`).
+
 Expiry: a validity of N years ends on the same calendar day N years after certification, counted
 as the Civil Code counts periods by years (Arts. 140 and 143: the day of certification is not
 counted, and when the last month lacks the corresponding day the period ends on that month's last
@@ -96,8 +105,12 @@ def format_code(code: str) -> str:
 def normalize_code(text: str) -> str:
     """The code as typed -> its normal form. Spaces and hyphens are ignored, case does not matter,
     O is read as 0 and I or L as 1. Raises RegisterError for something that is not a code, or a code
-    whose check character does not match (a mistyped character)."""
-    raw = re.sub(r"[\s\-‐－ー_]", "", str(text)).upper().translate(str.maketrans("OIL", "011"))
+    whose check character does not match (a mistyped character). Full-width letters and digits (as a
+    Japanese input method types them) are read as their ASCII forms (NFKC)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(text))
+    raw = re.sub(r"[\s\-‐‑–—−－ー_]", "", text).upper().translate(str.maketrans("OIL", "011"))
     bad = sorted({c for c in raw if c not in ALPHABET})
     if len(raw) != 12 or bad:
         why = f"it contains {''.join(bad)!r}" if bad else f"it has {len(raw)} characters, not 12"
@@ -235,6 +248,9 @@ def _schema():
         Column("effective_on", Date, nullable=False),
         Column("recorded_at", DateTime, nullable=False),
         Column("details", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=True),
+        Column("state_hash", String(64), nullable=True),
+        Column("hash", String(64), nullable=True),
     )
     guards = [("certificate_events", "UPDATE"), ("certificate_events", "DELETE"), ("certificates", "DELETE")]
     for table, op in guards:
@@ -244,6 +260,53 @@ def _schema():
             "BEGIN SELECT RAISE(ABORT, 'the register keeps its history: rows are never changed or deleted'); END"
         ).execute_if(dialect="sqlite"))
     return meta, certificates, events
+
+
+def _record(m) -> dict:
+    """A certificate row as plain JSON values (what an event seals)."""
+    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else bool(v) if k.startswith("publish_")
+                else v) for k, v in dict(m).items()}
+
+
+def _digest(record) -> str | None:
+    import hashlib
+
+    if record is None:
+        return None
+    return hashlib.sha256(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _event_hash(seq, certificate_id, kind, effective_on, recorded_at, details, prev_hash, state) -> str:
+    import hashlib
+
+    def iso(value):
+        return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
+
+    payload = json.dumps({"seq": seq, "certificate_id": certificate_id, "kind": kind,
+                          "effective_on": iso(effective_on), "recorded_at": iso(recorded_at), "details": details,
+                          "prev": prev_hash, "state": state}, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RegisterCheck:
+    url: str
+    events: int
+    certificates: int
+    head: str | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> list[str]:
+        lines = [f"{self.url}: {self.certificates} certificate(s), {self.events} event(s); "
+                 + ("the hash chain is intact" if self.ok else f"{len(self.problems)} problem(s) found:")]
+        lines += [f"  {p}" for p in self.problems]
+        if self.head:
+            lines.append(f"head: {self.head}  (keep it: `coordkit register check --head` compares with it)")
+        return lines
 
 
 class Register:
@@ -275,6 +338,7 @@ class Register:
             self.engine = create_engine(url)
             if create:
                 self._meta.create_all(self.engine)
+                self._add_chain_columns()
             else:
                 missing = {"certificates", "certificate_events"} - set(inspect(self.engine).get_table_names())
                 if missing:
@@ -289,6 +353,97 @@ class Register:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _add_chain_columns(self) -> None:
+        """A register made before the hash chain: add its columns and seal its history as it is."""
+        from sqlalchemy import inspect, text
+
+        columns = {c["name"] for c in inspect(self.engine).get_columns("certificate_events")}
+        if {"prev_hash", "state_hash", "hash"} <= columns:
+            return
+        with self.engine.begin() as conn:
+            for name in ("prev_hash", "state_hash", "hash"):
+                if name not in columns:
+                    conn.execute(text(f"ALTER TABLE certificate_events ADD COLUMN {name} VARCHAR(64)"))
+        self._seal_unsealed()
+
+    def _seal_unsealed(self) -> None:
+        """Chain the events that have no hash yet (a register from before the chain), in order.
+        Their certificate's record is taken as it stands now."""
+        from sqlalchemy import select, text
+
+        e = self._events.c
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(self._events).order_by(e.seq)).fetchall()
+            if all(r.hash for r in rows):
+                return
+            conn.execute(text("DROP TRIGGER IF EXISTS certificate_events_no_update"))
+            prev = None
+            last_of = {r.certificate_id: r.seq for r in rows}
+            for r in rows:
+                if not r.hash:
+                    state = _digest(self._state(conn, r.certificate_id))
+                    digest = _event_hash(r.seq, r.certificate_id, r.kind, r.effective_on, r.recorded_at,
+                                         json.loads(r.details), prev, state)
+                    conn.execute(self._events.update().where(e.seq == r.seq)
+                                 .values(prev_hash=prev, state_hash=state, hash=digest))
+                    prev = digest
+                else:
+                    prev = r.hash
+            if conn.dialect.name == "sqlite":
+                conn.execute(text(
+                    "CREATE TRIGGER IF NOT EXISTS certificate_events_no_update BEFORE UPDATE ON certificate_events "
+                    "BEGIN SELECT RAISE(ABORT, 'the register keeps its history: rows are never changed or "
+                    "deleted'); END"))
+
+    def _state(self, conn, certificate_id: str) -> dict | None:
+        from sqlalchemy import select
+
+        row = conn.execute(select(self._certs).where(self._certs.c.certificate_id == certificate_id)).first()
+        return _record(row._mapping) if row is not None else None
+
+    def check(self, *, head: str | None = None) -> "RegisterCheck":
+        """Recompute the hash chain; report every edit, insertion and deletion it reveals."""
+        from sqlalchemy import select
+
+        e = self._events.c
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            events = conn.execute(select(self._events).order_by(e.seq)).fetchall()
+            certs = {r.certificate_id: _record(r._mapping) for r in conn.execute(select(self._certs)).fetchall()}
+        last_event = {r.certificate_id: r.seq for r in events}
+        prev = None
+        for r in events:
+            where = f"event {r.seq} ({r.kind} of {r.certificate_id})"
+            if not r.hash:
+                problems.append(f"{where} has no hash: it was inserted outside coordkit")
+                prev = None
+                continue
+            if r.prev_hash != prev:
+                problems.append(f"{where} does not follow the event before it: an event was inserted or "
+                                "deleted before it")
+            try:
+                details = json.loads(r.details)
+            except ValueError:
+                details = r.details
+            if _event_hash(r.seq, r.certificate_id, r.kind, r.effective_on, r.recorded_at, details, r.prev_hash,
+                           r.state_hash) != r.hash:
+                problems.append(f"{where} was edited after it was recorded")
+            elif last_event[r.certificate_id] == r.seq and r.certificate_id in certs \
+                    and _digest(certs[r.certificate_id]) != r.state_hash:
+                problems.append(f"certificate {r.certificate_id} differs from the record its last event sealed: "
+                                "the certificates table was edited outside coordkit")
+            prev = r.hash
+        for cert_id in sorted(set(certs) - set(last_event)):
+            problems.append(f"certificate {cert_id} has no event: it was inserted outside coordkit")
+        for cert_id in sorted(set(last_event) - set(certs)):
+            problems.append(f"certificate {cert_id} has events but no longer exists: it was deleted")
+        head_hash = events[-1].hash if events else None
+        if head and head not in {r.hash for r in events}:
+            problems.append(f"the head {head[:16]}… that was kept is not in the chain: the register was "
+                            "rewritten, or its latest events deleted")
+        return RegisterCheck(url=display_url(self.url), events=len(events), certificates=len(certs),
+                             head=head_hash, problems=tuple(problems))
 
     def __enter__(self) -> "Register":
         return self
@@ -359,17 +514,32 @@ class Register:
 
     def due_for_renewal(self, *, today: dt.date, within_days: int) -> list[Certificate]:
         """Certificates still valid on `today` that expire within `within_days` days, soonest first."""
-        last = today + dt.timedelta(days=within_days)
+        try:
+            last = today + dt.timedelta(days=within_days)
+        except OverflowError:
+            last = dt.date.max
         due = [c for c in self.certificates() if today <= c.expires_on <= last]
         return sorted(due, key=lambda c: (c.expires_on, c.certificate_id))
 
     # -- writing (each change and its event in one transaction) --
 
     def _event(self, conn, certificate_id: str, kind: str, effective_on: dt.date, details: dict) -> None:
+        """Append an event chained to the last one (in the caller's transaction, after the change)."""
+        from sqlalchemy import func, select
+
+        e = self._events.c
+        recorded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        text = json.dumps(details, ensure_ascii=False, default=str, sort_keys=True)
+        last = conn.execute(select(e.seq, e.hash).order_by(e.seq.desc()).limit(1)).first()
+        seq = (last.seq if last else 0) + 1
+        prev = last.hash if last else None
+        if conn.dialect.name == "sqlite":
+            seq = max(seq, (conn.execute(select(func.max(e.seq))).scalar() or 0) + 1)
+        state = _digest(self._state(conn, certificate_id))
+        digest = _event_hash(seq, certificate_id, kind, effective_on, recorded_at, json.loads(text), prev, state)
         conn.execute(self._events.insert().values(
-            certificate_id=certificate_id, kind=kind, effective_on=effective_on,
-            recorded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-            details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True)))
+            seq=seq, certificate_id=certificate_id, kind=kind, effective_on=effective_on, recorded_at=recorded_at,
+            details=text, prev_hash=prev, state_hash=state, hash=digest))
 
     def add(self, *, cohort: str, trainee_id: str, name_ja: str, name_en: str, affiliation: str,
             prefecture: str, certified_on: dt.date, validity_years: int,
@@ -485,9 +655,22 @@ def default_register_url(settings) -> str:
 # --- what the CLI calls --------------------------------------------------------------------------
 
 def verify_code(code: str, *, register_url: str, today: dt.date | None = None) -> Verification:
-    """Answer valid, expired or unknown for a verification code, with the dates."""
+    """Answer valid, expired or unknown for a verification code, with the dates; refuses to answer
+    (RegisterError naming what was found) when the register fails its integrity check."""
     with open_register(register_url, create=False) as reg:
+        checked = reg.check()
+        if not checked.ok:
+            raise RegisterError(f"the register {checked.url} fails its integrity check ({checked.problems[0]}"
+                                f"{f'; and {len(checked.problems) - 1} more' if len(checked.problems) > 1 else ''}); "
+                                "no answer is given: run `coordkit register check` and restore the register "
+                                "from a backup")
         return reg.verify(code, today=today or dt.date.today())
+
+
+def check_register(*, register_url: str, head: str | None = None) -> RegisterCheck:
+    """Recompute the register's hash chain (see Register.check)."""
+    with open_register(register_url, create=False) as reg:
+        return reg.check(head=head)
 
 
 def certificate_history(certificate_id: str, *, register_url: str) -> tuple[Certificate, list[RegisterEvent]]:
@@ -524,6 +707,9 @@ def renewals_due(*, register_url: str, within_days: int, today: dt.date | None =
     """Who must renew within `within_days` days of `today`, soonest first."""
     if within_days < 0:
         raise RegisterError(f"--within must not be negative (got {within_days} days)")
+    if within_days > 100 * 366:
+        raise RegisterError(f"--within {within_days} days is past any certificate's expiry; give at most 100 "
+                            "years, e.g. --within 1y")
     today = today or dt.date.today()
     with open_register(register_url, create=False) as reg:
         return RenewalsDue(today=today, within_days=within_days,
@@ -586,7 +772,9 @@ def export_register(*, register_url: str, out: Path | str | None = None,
         out = Path(out)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            result.to_frame().to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
+            from .export import escape_formulas
+
+            escape_formulas(result.to_frame()).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
         except OSError as exc:
             raise RegisterError(f"cannot write {out} ({exc.strerror}); pass a writable --out") from None
     return result

@@ -81,6 +81,13 @@ class Limits:
     file_bytes: int = 8 * MiB                 # largest file the trainee's code may write
     output_bytes: int = 1 * MiB               # output kept per cell (errors are always kept)
     submission_bytes: int = 20 * MiB          # the whole submitted folder, checked before grading
+    submission_files: int = 100               # files and folders in a submitted folder, checked before grading
+    notebook_bytes: int = 5 * MiB             # one submitted notebook, checked before it is read
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+                raise ValueError(f"{name} must be a positive whole number (got {value!r})")
 
 
 @dataclass(frozen=True)

@@ -740,6 +740,20 @@ def _remove_stale(settings: Settings, keep: set[str]) -> int:
     return removed
 
 
+def _refuse_real_submissions(settings: Settings) -> None:
+    """Simulation writes only into a course whose every submission folder it made itself (each holds
+    the marker it writes): a folder without the marker is a real trainee's work, never overwritten."""
+    submitted = settings.course_root / "submitted"
+    if not submitted.is_dir():
+        return
+    real = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not (p / MARKER).is_file())
+    if real:
+        shown = ", ".join(real[:3]) + (f" and {len(real) - 3} more" if len(real) > 3 else "")
+        raise CoordkitError(f"{submitted} holds real submissions ({shown}: no {MARKER} marker); `coordkit "
+                            "simulate` never writes into a course with real submissions: simulate into a "
+                            "scratch checkout (coordkit --root <copy> simulate) or another course_root")
+
+
 def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int, seed: int,
                     cohort: str | None = None, tick: Callable[[], None] | None = None,
                     consultations: int | None = None, modules: Sequence[str] | None = None,
@@ -750,6 +764,7 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
     a test or report only by the trainees who reached it (an earlier run's submission of a trainee who
     no longer reaches it is removed). `tick` is called once per trainee and bank."""
     cohort = cohort or settings.default_cohort
+    _refuse_real_submissions(settings)
     people = make_trainees(trainees, seed=seed)
     banks = list(banks)
     if consultations is not None and consultations < 0:
@@ -785,6 +800,8 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
                 nb = fill_submission(released[bank.id], bank, trainee, rng, record=answers)
                 marks[trainee.trainee_id] = answer_marks(bank, answers)
                 text = json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder.parent / MARKER).touch()          # before any file: the folder is simulated
                 changed = _write_if_changed(folder / f"{bank.id}.ipynb", text)
                 stamp = due - dt.timedelta(hours=float(rng.uniform(1, 240)))
                 changed |= _write_if_changed(folder / "timestamp.txt", stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))

@@ -63,15 +63,45 @@ def checkout(root, tmp_path):
                        first_language="日本語") for t, p in (("tr001", "東京都"), ("tr002", "北海道"),
                                                           ("tr003", "沖縄県"))]).to_csv(folder / "trainees.csv",
                                                                                       index=False)
-    rows = []
-    for tid, completion in (("tr001", 16), ("tr002", 5), ("tr003", 18)):
-        for assignment, score, kind in (("tp1_check", 15, "auto"), ("practice_report", 8, "manual"),
-                                        ("completion_test", completion, "auto")):
-            rows.append(dict(trainee_id=tid, assignment=assignment, notebook=assignment, grade_id="q1_all",
-                             kind=kind, score=score, max_score=20 if kind == "auto" else 10,
-                             needs_manual_grade=False))
-    pd.DataFrame(rows).to_csv(tmp_path / "scores.csv", index=False)
+    graded(tmp_path, {tid: {"tp1_check": 0.75, "practice_report": 0.8, "completion_test": completion}
+                      for tid, completion in (("tr001", 0.8), ("tr002", 0.25), ("tr003", 0.9))}, "scores.csv")
     return tmp_path
+
+
+def graded(checkout, fractions: dict, out: str):
+    """Grades in the checkout's gradebook (created with the real item banks' items if missing): each
+    item of each assignment scored at `fractions[trainee][assignment]` of its points; then the
+    per-item scores exported to `out`, as `coordkit export` writes them (what --scores takes)."""
+    from nbgrader.api import Gradebook
+
+    from coordkit.banks import load_banks
+    from coordkit.config import load_settings
+    from coordkit.course import apply_submission_state, create_gradebook, export_scores
+    from coordkit.facts import load_facts
+
+    settings = load_settings(checkout)
+    settings = settings.with_overrides(db_url=f"sqlite:///{checkout / 'gradebook.db'}")
+    ids = sorted({a for per in fractions.values() for a in per})
+    banks = {b.id: b for b in load_banks(settings.items_dir, load_facts(settings.facts), ids,
+                                         rubrics_dir=settings.rubrics_dir)}
+    create_gradebook(settings.db_url, course_id="coordkit", definitions=[{
+        "name": a, "duedate": None, "notebooks": [{
+            "name": a, "kernelspec": "{}", "solution_cells": [], "task_cells": [], "source_cells": [],
+            "grade_cells": [(i.grade_id, i.points, "code" if i.auto else "markdown") for i in banks[a].items]}]}
+        for a in ids])
+    with Gradebook(settings.db_url, "coordkit") as gb:
+        for tid, per in fractions.items():
+            for a, f in per.items():
+                grades = {i.grade_id: ((i.points * f, None, None, False) if i.auto else (None, i.points * f, None, False))
+                          for i in banks[a].items}
+                apply_submission_state(gb, assignment=a, student=tid, manual=True, state={
+                    "student": {"first_name": None, "last_name": None, "email": None, "lms_user_id": None},
+                    "timestamp": None, "extension": None,
+                    "notebooks": {a: {"late_submission_penalty": None, "flagged": False, "grades": grades,
+                                      "comments": {}}}})
+    export_scores(settings=settings, assignments=ids).to_csv(checkout / out, index=False)
+    return {a: banks[a].max_points if hasattr(banks[a], "max_points") else sum(i.points for i in banks[a].items)
+            for a in ids}
 
 
 def certify(coordkit, checkout, *more):
@@ -90,7 +120,7 @@ def test_certify_explains_refusals_and_registers_the_rest(coordkit, checkout, fa
     if facts["program.certificate_validity_years"].source_kind != "ISA":
         assert "validity period is an assumption" in out
     assert "Cohort c1 on 2025-03-28" in out
-    assert "tr002" in out and "completion_test" in out and "5 of 20 points = 25.0%" in out
+    assert "tr002" in out and "completion_test" in out and "points = 25.0%" in out
     assert "below the pass mark 60% (assumed default)" in out
     assert "Assumptions" in out and "completion_test_pass_percent" in out
     certs = registered(checkout)
@@ -130,6 +160,23 @@ def test_certify_with_a_broken_scores_file_names_row_and_column(coordkit, checko
         "tr001,tp1_check,tp1_check,q1_all,auto,lots,20,false\n", encoding="utf-8")
     code, _, err = certify(coordkit, checkout)
     assert code == 1 and "scores.csv row 2 column 'score'" in err
+
+
+def test_certify_refuses_scores_that_are_not_the_item_banks_or_the_gradebooks(coordkit, checkout):
+    table = pd.read_csv(checkout / "scores.csv")
+    forged = pd.concat([table, table[(table.trainee_id == "tr002") & (table.assignment == "completion_test")]
+                        .head(1).assign(grade_id="q99_bonus", score=100.0, max_score=100.0)])
+    forged.to_csv(checkout / "scores.csv", index=False)
+    code, out, err = certify(coordkit, checkout)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "q99_bonus is not an item of completion_test" in err and "line" in err
+    raised = table.copy()
+    raised.loc[(raised.trainee_id == "tr002") & (raised.assignment == "completion_test"), "score"] = \
+        raised["max_score"]
+    raised.to_csv(checkout / "scores.csv", index=False)
+    code, out, err = certify(coordkit, checkout)
+    assert code == 1 and "but the gradebook holds" in err and "tr002" in err
+    assert not (checkout / "records" / "register.db").exists()
 
 
 def test_verify_answers_valid_expired_unknown_and_rejects_garbage(coordkit, checkout):
@@ -207,10 +254,8 @@ def test_register_amend_and_history(coordkit, checkout):
 def test_renew_from_the_renewal_training_scores(coordkit, checkout):
     certify(coordkit, checkout)
     certs = registered(checkout)
-    rows = [dict(trainee_id=c.certificate_id, assignment=a, notebook=a, grade_id="q1_all", kind="auto",
-                 score=s, max_score=10, needs_manual_grade=False)
-            for c in certs for a, s in (("renewal_refresher", 8), ("case_meeting", 7 if c is certs[0] else 2))]
-    pd.DataFrame(rows).to_csv(checkout / "renewal.csv", index=False)
+    graded(checkout, {c.certificate_id: {"renewal_refresher": 0.8, "case_meeting": 0.7 if c is certs[0] else 0.2}
+                      for c in certs}, "renewal.csv")
     day = certs[0].expires_on - dt.timedelta(days=10)
     code, out, _ = coordkit("--root", checkout, "renew", "--scores", checkout / "renewal.csv", "--date", day)
     assert code == 0

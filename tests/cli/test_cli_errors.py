@@ -109,3 +109,33 @@ def test_facts_review_lists_what_is_due_by_kind(root):
     assert "[NEWS]" in out.split("\nthird_party:")[1].split("\n\n")[0]
     proc = coordkit("facts", "review", "--older-than", "180d", "--today", "2026-12-08", cwd=root)
     assert "\nstale:" not in proc.stdout and "\nunread:" in proc.stdout
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["grade", "cs01_job_loss", "--db-url", "not a url"], ["--db-url", "not a database URL"]),
+    (["export", "--db-url", "postgresql://nohost:1/x"], ["--db-url", "driver is not installed"]),
+    (["grade", "cs01_job_loss", "--timeout", "-5"], ["--timeout -5", "at least 1"]),
+    (["facts", "review", "--today", "2025-02-30"], ["2025-02-30", "not a date in the calendar"]),
+    (["renewals", "--within", "99999999d"], ["--within", "at most 100 years"]),
+])
+def test_bad_inputs_are_one_line_naming_the_input(checkout, args, needles):
+    assert_one_line_error(coordkit(*args, cwd=checkout), *needles)
+
+
+def test_an_impossible_date_in_a_yaml_file_names_the_line(checkout):
+    import re
+
+    bank = checkout / "graders" / "items" / "cs01_job_loss.yml"
+    text = bank.read_text(encoding="utf-8")
+    date = re.search(r"\b\d{4}-\d{2}-\d{2}\b", re.sub(r"#.*", lambda m: " " * len(m.group(0)), text))
+    line = text[:date.start()].count("\n") + 1
+    bank.write_text(text[:date.start()] + "2025-02-30" + text[date.end():], encoding="utf-8")
+    assert_one_line_error(coordkit("simulate", "cs01_job_loss", cwd=checkout), f"line {line}", "2025-02-30",
+                          "not a date in the calendar")
+    facts = checkout / "datasets" / "facts.yml"
+    text = facts.read_text(encoding="utf-8")
+    first = re.search(r"^  - id: .*\n", text, re.M)
+    facts.write_text(text[:first.end()] + "    verified: 2025-13-01\n" + text[first.end():], encoding="utf-8")
+    line = text[:first.end()].count("\n") + 1
+    assert_one_line_error(coordkit("facts", "check", cwd=checkout), f"line {line}", "2025-13-01",
+                          "not a date in the calendar")

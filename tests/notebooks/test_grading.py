@@ -1,6 +1,8 @@
 """`coordkit grade`: parallel autograding with the real nbgrader, in temporary courses.
 
-- Scores are identical to stock `nbgrader autograde` on a copy of the same submissions.
+- Scores are identical to stock `nbgrader autograde` on a copy of the same submissions, with the
+  default engine (answers read as data) and with the previous one (`engine="kernel"`).
+- Feedback says which written answers await marking (not 0 points).
 - A run killed mid-way (SIGKILL to the whole process group) leaves an intact gradebook, and the
   next run finishes the job: no grade lost, none duplicated, scores identical to stock.
 - A second run reuses what is graded.
@@ -84,6 +86,25 @@ def test_parallel_grading_scores_equal_stock_and_rerun_reuses(tmp_path, base, st
     assert _db_counts(ours) == before and _scores(ours).equals(stock)
     table = "\n".join(result.summary_lines())
     assert all(a in table for a in GRADED) and "submissions" in table
+
+
+def test_the_previous_engine_is_still_reachable_and_scores_the_same(tmp_path, base, stock):
+    ours = copy_course(tmp_path, settings=base)
+    result = grade_cohort(GRADED, settings=ours, jobs=2, show_progress=False, engine="kernel")
+    assert not result.quarantined and "audit hook" in result.sandbox
+    assert _scores(ours).equals(stock)
+
+
+def test_feedback_says_which_written_answers_await_marking(tmp_path, base, banks):
+    ours = copy_course(tmp_path, settings=base)
+    grade_cohort(GRADED[:1], settings=ours, jobs=1, show_progress=False)
+    bank = next(b for b in banks if b.id == GRADED[0])
+    written = [i for i in bank.items if not i.auto]
+    page = next((ours.course_root / "feedback").glob(f"*/{bank.id}/{bank.id}.html")).read_text(encoding="utf-8")
+    assert page.count("awaiting marking (") == 2 * len(written)        # the table of contents and each answer
+    assert f"{len(written)} answer(s) awaiting marking" in page
+    for item in written:
+        assert f"0.0 / {item.points:.1f}" not in page.split(f'id="{item.grade_id}"')[-1][:400]
 
 
 def test_killed_run_resumes_without_losing_or_duplicating_grades(tmp_path, settings, base, stock):

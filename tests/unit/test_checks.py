@@ -127,3 +127,51 @@ def test_the_notebook_shows_the_message_not_a_traceback():
     assert shown[0].startswith("答えの書き方を確認してください")
     assert not any("Traceback" in line or "checks.py" in line for line in shown)
     assert '例: q9_order = "B, A, C"' in "\n".join(shown)
+
+
+# --- the grader reads answers as data -------------------------------------------------------------
+
+from coordkit.checks import read_answer_cell  # noqa: E402
+
+
+@pytest.mark.parametrize("source, values, ignored, unreadable", [
+    ('# 問1\nq1 = "2025-04-14"\n', {"q1": "2025-04-14"}, [], []),
+    ('q1 = ""\nq1 = "B"', {"q1": "B"}, [], []),                                  # the last line counts
+    ("q1 = -5_000", {"q1": -5000}, [], []),
+    ("q1 = 1.5", {"q1": 1.5}, [], []),
+    ('import os\nq1 = "B"\nprint(q1)', {"q1": "B"}, [(1, "import os"), (3, "print(q1)")], []),
+    ('q1 = "2025-04-" + "14"', {}, [(1, 'q1 = "2025-04-" + "14"')], ["q1"]),
+    ('q1 = "B"\nq1 = input()', {}, [(2, "q1 = input()")], ["q1"]),
+    ('q1 = b"B"', {}, [(1, 'q1 = b"B"')], ["q1"]),                              # bytes are not an answer
+    ("q1 = True", {}, [(1, "q1 = True")], ["q1"]),
+    ('q1 = ["B"]', {}, [(1, 'q1 = ["B"]')], ["q1"]),
+    ('q2 = "B"', {}, [(1, 'q2 = "B"')], []),                                    # not this cell's name
+    ("q1 = q2 = 'B'", {}, [(1, "q1 = q2 = 'B'")], []),
+    ("class X(str): pass\nq1 = X('B')", {}, [(1, "class X(str): pass"), (2, "q1 = X('B')")], ["q1"]),
+])
+def test_answers_are_read_as_literals_and_everything_else_is_listed(source, values, ignored, unreadable):
+    read = read_answer_cell(source, ["q1"])
+    assert (read.values, read.ignored, read.unreadable, read.error) == (values, ignored, unreadable, None)
+    assert all(type(v) in (str, int, float) for v in read.values.values())
+
+
+@pytest.mark.parametrize("source, why", [
+    ('q1 = "2025-04-14', "not valid Python (line 1)"),
+    ("q1 = " + "(" * 1000 + "1" + ")" * 1000, "not valid Python"),
+    ("x = 1\n" * 5000, "characters (an answer is one line)"),
+    (None, "not text"),
+])
+def test_an_unreadable_cell_gives_no_answer_and_says_why(source, why):
+    read = read_answer_cell(source, ["q1"])
+    assert read.values == {} and why in read.error
+
+
+def test_validate_says_when_an_answer_is_code_the_grader_would_not_read():
+    """In JupyterLab (and nbgrader validate), `In` holds the cells the trainee ran."""
+    computed = {"q1": "2025-04-14", "In": ["", 'q1 = "2025-04-" + "14"', "from coordkit.checks import answer"]}
+    with pytest.raises(AnswerFormatError, match="not a calculation or code") as info:
+        answer("q1", "date", computed)
+    assert "2025-04-14" not in str(info.value).replace("2025-04-18", "")      # the key is never shown
+    literal = {"q1": "2025-04-14", "In": ["", 'import os\nq1 = "2025-04-14"', "x = 1"]}
+    assert answer("q1", "date", literal) == "2025-04-14"
+    assert answer("q1", "date", {"q1": "2025/4/14"}) == "2025-04-14"              # no IPython: as before

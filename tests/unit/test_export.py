@@ -90,3 +90,32 @@ def test_moodle_partial_and_feedback_columns(course):
 def test_unknown_assignment_names_what_exists(course):
     with pytest.raises(AssignmentError, match=f"no assignment cs99_nope.*{A}"):
         moodle_table(settings=course, assignments=["cs99_nope"])
+
+
+def test_cells_that_would_start_a_spreadsheet_formula_are_escaped(tmp_path):
+    import pandas as pd
+
+    from coordkit.export import escape_formulas
+
+    frame = pd.DataFrame({"trainee_id": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "tr001"],
+                          "score": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    out = escape_formulas(frame)
+    assert list(out["trainee_id"]) == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "tr001"]
+    assert list(out["score"]) == list(frame["score"])           # numbers stay numbers
+
+
+def test_exports_escape_a_trainee_id_that_is_a_formula(course, tmp_path):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, "default_course") as gb:
+        gb.add_student("=cmd|' /C calc'!A0")
+        gb.add_submission(A, "=cmd|' /C calc'!A0")
+    try:
+        for fmt in ("csv", "moodle"):
+            path = export_grades(settings=course, fmt=fmt, out=tmp_path / f"{fmt}.csv").path
+            text = path.read_text(encoding="utf-8")
+            assert "'=cmd" in text and "\n=cmd" not in text and ",=cmd" not in text
+    finally:
+        with Gradebook(course.db_url, "default_course") as gb:
+            gb.remove_submission(A, "=cmd|' /C calc'!A0")
+            gb.remove_student("=cmd|' /C calc'!A0")

@@ -245,3 +245,82 @@ def test_export_carries_only_what_each_coordinator_agreed_to_publish(url, tmp_pa
 def test_the_prefecture_list_is_the_47_in_jis_order():
     assert len(PREFECTURES) == len(set(PREFECTURES)) == 47
     assert PREFECTURES[0] == "北海道" and PREFECTURES[12] == "東京都" and PREFECTURES[-1] == "沖縄県"
+
+
+def test_full_width_codes_typed_with_a_japanese_input_method_are_read():
+    code = new_code()
+    wide = "ー".join("".join(chr(ord(c) + 0xFEE0) for c in part) for part in format_code(code).lower().split("-"))
+    assert normalize_code(wide) == code
+    assert normalize_code("　" + format_code(code).replace("-", "－") + "　") == code
+
+
+# --- tamper evidence: the hash chain --------------------------------------------------------------
+
+def _sql(url, *statements):
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        for statement in statements:
+            db.execute(statement)
+
+
+@pytest.fixture
+def chained(url):
+    from coordkit.register import check_register
+
+    with open_register(url) as reg:
+        first = reg.add(**person())
+        second = reg.add(**person("tr002"))
+        reg.renew(first.certificate_id, on=D(2027, 3, 1), validity_years=3)
+        reg.amend(second.certificate_id, on=D(2025, 6, 1), reason="異動", affiliation="B市（架空）")
+    result = check_register(register_url=url)
+    assert result.ok and result.events == 4 and result.head
+    return {"url": url, "first": first, "second": second, "head": result.head}
+
+
+@pytest.mark.parametrize("statements, problem", [
+    (["UPDATE certificates SET expires_on = '2099-12-31' WHERE trainee_id = 'tr001'"],
+     "differs from the record its last event sealed"),
+    (["DROP TRIGGER certificate_events_no_update",
+      "UPDATE certificate_events SET details = replace(details, '異動', '本人希望') WHERE kind = 'amended'"],
+     "was edited after it was recorded"),
+    (["INSERT INTO certificates (certificate_id, cohort, trainee_id, name_ja, name_en, affiliation, prefecture, "
+      "specialist_fields, certified_on, expires_on, renewals, verification_code, publish_name, publish_affiliation, "
+      "publish_specialist_fields) VALUES ('SC-2025-0099', 'fy2025', 'tr099', 'x', 'x', 'x', '東京都', '', "
+      "'2025-03-28', '2099-03-28', 0, 'ABCDEFGHJKMN', 0, 0, 0)"], "SC-2025-0099 has no event"),
+    (["INSERT INTO certificate_events (certificate_id, kind, effective_on, recorded_at, details) VALUES "
+      "('SC-2025-0001', 'renewed', '2025-04-01', '2025-04-01 00:00:00', '{}')"], "has no hash"),
+    (["DROP TRIGGER certificate_events_no_delete", "DELETE FROM certificate_events WHERE kind = 'renewed'"],
+     "an event was inserted or deleted before it"),
+    (["DROP TRIGGER certificates_no_delete", "DROP TRIGGER certificate_events_no_delete",
+      "DELETE FROM certificate_events WHERE certificate_id = 'SC-2025-0002'",
+      "DELETE FROM certificates WHERE certificate_id = 'SC-2025-0002'"], "before it"),
+])
+def test_any_edit_insertion_or_deletion_is_reported(chained, statements, problem):
+    from coordkit.register import check_register
+
+    _sql(chained["url"], *statements)
+    result = check_register(register_url=chained["url"])
+    assert not result.ok and any(problem in p for p in result.problems), result.problems
+    with pytest.raises(RegisterError, match="fails its integrity check"):
+        verify_code(chained["first"].code, register_url=chained["url"], today=D(2025, 4, 1))
+
+
+def test_a_rewritten_tail_is_caught_by_the_head_kept_elsewhere(chained):
+    from coordkit.register import check_register
+
+    _sql(chained["url"], "DROP TRIGGER certificate_events_no_delete",
+         "DELETE FROM certificate_events WHERE seq = (SELECT max(seq) FROM certificate_events)",
+         "DROP TRIGGER certificates_no_delete", "DELETE FROM certificates WHERE certificate_id = 'SC-2025-0002'")
+    assert not check_register(register_url=chained["url"], head=chained["head"]).ok
+
+
+def test_register_check_on_the_command_line(chained, capsys):
+    from coordkit import cli
+
+    assert cli.main(["register", "check", "--register-url", chained["url"]]) == 0
+    assert "the hash chain is intact" in capsys.readouterr().out
+    _sql(chained["url"], "UPDATE certificates SET renewals = 5")
+    assert cli.main(["register", "check", "--register-url", chained["url"]]) == 4
+    out = capsys.readouterr().out
+    assert "SC-2025-0001" in out and "certificates table was edited" in out

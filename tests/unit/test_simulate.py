@@ -196,3 +196,20 @@ def test_simulate_cohort_writes_submissions_only_for_the_stages_reached(settings
 def test_a_negative_number_of_consultations_is_refused(settings, banks):
     with pytest.raises(CoordkitError, match="cannot be negative"):
         simulate_cohort(banks[:1], settings=settings, trainees=2, seed=1, consultations=-1)
+
+
+def test_simulate_never_writes_into_a_course_with_real_submissions(settings, banks, tmp_path):
+    bank = next(b for b in banks if b.id == "cs01_job_loss")
+    local = replace(settings, course_root=tmp_path / "course", cohorts_dir=tmp_path / "cohorts")
+    fake_release(bank, local.course_root)
+    real = local.course_root / "submitted" / "tr001" / bank.id / f"{bank.id}.ipynb"
+    real.parent.mkdir(parents=True)
+    real.write_text('{"a real trainee": "work"}', encoding="utf-8")
+    with pytest.raises(CoordkitError, match="holds real submissions .*tr001"):
+        simulate_cohort([bank], settings=local, trainees=3, seed=5, cohort="t", consultations=10, modules=["TP2"])
+    assert real.read_text(encoding="utf-8") == '{"a real trainee": "work"}'
+    assert not (local.course_root / "submitted" / "tr002").exists()
+    # a course simulate made itself can be simulated again
+    real.parent.parent.rename(tmp_path / "kept")
+    simulate_cohort([bank], settings=local, trainees=3, seed=5, cohort="t", consultations=10, modules=["TP2"])
+    simulate_cohort([bank], settings=local, trainees=3, seed=6, cohort="t", consultations=10, modules=["TP2"])
