@@ -13,13 +13,22 @@ from .errors import CoordkitError
 def _settings(args):
     from .config import load_settings
 
-    settings = load_settings(Path(args.root) if args.root else None)
+    from .config import for_course
+
+    settings = for_course(load_settings(Path(args.root) if args.root else None), getattr(args, "course_id", None))
     overrides = {}
     if getattr(args, "db_url", None):
         overrides["db_url"] = args.db_url
     if getattr(args, "reports", None):
         overrides["reports_dir"] = Path(args.reports).resolve()
     return settings.with_overrides(**overrides)
+
+
+def _check_gradebook(settings) -> None:
+    from .database import check_database
+
+    check_database(settings.db_url, where=f"{settings.root / 'pyproject.toml'} [tool.coordkit]"
+                   + (f" (course {settings.course_id})" if settings.course_id != "coordkit" else ""))
 
 
 def _banks(settings, ids=None):
@@ -88,6 +97,7 @@ def cmd_release(args) -> int:
     from .course import release_assignments
 
     settings = _settings(args)
+    _check_gradebook(settings)
     result = release_assignments(_banks(settings, args.assignments), settings=settings, force=args.force)
     print(f"released: {', '.join(result.released) or '-'}; unchanged: {', '.join(result.reused) or '-'} "
           f"-> {settings.course_root / 'release'}")
@@ -113,6 +123,7 @@ def cmd_grade(args) -> int:
         raise AssignmentError(f"unknown assignment id(s) {', '.join(unknown)}; known: {', '.join(known) or '(none)'} "
                               f"(item banks in {settings.items_dir})")
     ids = args.assignments or known
+    _check_gradebook(settings)
     limits = Limits(cell_timeout=args.timeout) if args.timeout else None
     result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits)
     print("\n".join(result.summary_lines()))
@@ -124,6 +135,7 @@ def cmd_export(args) -> int:
     from .export import export_grades
 
     settings = _settings(args)
+    _check_gradebook(settings)
     result = export_grades(settings=settings, fmt=args.format, out=Path(args.out) if args.out else None,
                            assignments=args.assignments or None, partial=args.partial, feedback=args.feedback)
     print(f"{result.rows} rows -> {result.path}")
@@ -218,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
         "case studies and the cohort evaluation."))
     parser.add_argument("--root", help="the coordkit checkout (default: found upwards from here)")
+    parser.add_argument("--course-id", metavar="ID",
+                        help="work in the course of this cohort (coordkit course create ID); default: the "
+                             "checkout's own course (course_root)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run a whole training cycle on a simulated cohort")
@@ -321,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_mark
 
     cli_mark.register(sub)
+    from . import cli_hub
+
+    cli_hub.register(sub)
     return parser
 
 
