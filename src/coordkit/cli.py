@@ -51,7 +51,15 @@ def _positive(text: str) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    settings = _settings(args)
+    from dataclasses import replace
+
+    from .config import for_course
+
+    live = _settings(args)
+    # the demo runs in its own course (courses/demo: folder, gradebook), never in a live one
+    settings = replace(for_course(live, args.course_id or "demo"), reports_dir=live.reports_dir)
+    if args.db_url:
+        settings = settings.with_overrides(db_url=args.db_url)
     result = run_demo(settings=settings, trainees=args.trainees or settings.default_trainees,
                       seed=args.seed if args.seed is not None else settings.default_seed,
                       cohort=args.cohort, build_book_step=not args.skip_book)

@@ -7,6 +7,9 @@ own PostgreSQL database. May import: coordkit's errors, SQLAlchemy."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .errors import ConfigError
 
 DRIVERS = {"postgresql": "psycopg[binary] (pinned in requirements.txt: run `make venv`)",
@@ -46,6 +49,12 @@ def check_database(url: str, *, setting: str = "db_url", where: str = "pyproject
         raise ConfigError(f"{name} = {url!r} is not a database URL; write e.g. sqlite:///assignments/gradebook.db "
                           "or postgresql://coordkit@127.0.0.1:5432/gradebook_{course}") from None
     backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).resolve().parent      # a file made on first use: never made here
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ConfigError(f"{name} = {url!r}: the folder {folder} does not exist or is not writable; "
+                              "create it or fix the URL")
+        return
     args = {"connect_timeout": timeout} if backend == "postgresql" else {}
     try:
         engine = sa.create_engine(parsed, connect_args=args, poolclass=sa.pool.NullPool)

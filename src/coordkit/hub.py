@@ -97,10 +97,10 @@ def create_course(settings: Settings, course_id: str, *, group: str | None = Non
 
     from .database import check_database, create_database
 
-    if not COURSE_ID.match(course_id) or course_id == settings.course_id:
+    course = for_course(settings, course_id) if COURSE_ID.match(course_id) else None
+    if course is None or course_id == "coordkit" or course.course_root == settings.root / "assignments":
         raise HubError(f"course id {course_id!r}: use a lower-case letter then 1-19 lower-case letters or digits, "
-                       f"not {settings.course_id!r} (the checkout's own course), e.g. c2026a")
-    course = for_course(settings, course_id)
+                       "not the checkout's own course (assignments/), e.g. c2026a")
     folder = course.course_root
     group = group or settings.lecturers_group
     gid = _gid(group)
