@@ -11,7 +11,8 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "coordkit"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.db_url = nbgrader_db_url(c.CourseDirectory.root, c.CourseDirectory.course_id)
+if not os.environ.get("COORDKIT_COURSE_CONFIG"):      # loaded by a cohort's config: it sets its own
+    c.CourseDirectory.db_url = nbgrader_db_url(c.CourseDirectory.root, c.CourseDirectory.course_id)
 
 # `nbgrader collect` (and Formgrader's collect button) leave each collected submission read-only to
 # the lecturers and closed to trainees (stock collect keeps the 0777 folder `nbgrader submit` made).

@@ -1,0 +1,108 @@
+"""Building the book, and what book pages import (facts for code cells)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings, find_root, load_settings
+from .errors import ToolError
+from .facts import FactRegistry, load_facts
+
+
+def page_facts() -> FactRegistry:
+    """The facts registry, for a code cell in a book page (found from the page's folder upwards)."""
+    return load_facts(load_settings(find_root()).facts)
+
+
+def _first_problem(text: str) -> str:
+    """The first warning or error Sphinx reported, without colour codes."""
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    for marker in ("WARNING:", "ERROR:", "Error:", "Exception"):
+        for line in plain.splitlines():
+            if marker in line:
+                return line.strip()
+    lines = [l for l in plain.splitlines() if l.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    html_dir: Path
+    seconds: float
+    executed: int           # pages (re-)executed in this build
+    log: Path
+
+    def to_dict(self) -> dict:
+        return {"html": str(self.html_dir), "seconds": round(self.seconds, 1), "executed": self.executed,
+                "log": str(self.log)}
+
+
+def merged_config(root: Path, overlay: Path, target: Path) -> Path:
+    """_config.yml with the edition's overrides (e.g. _config_ja.yml) merged over it, so that the
+    book's configuration keeps one owner and an edition states only what differs."""
+    import yaml
+
+    def merge(base, extra):
+        out = dict(base)
+        for key, value in (extra or {}).items():
+            out[key] = merge(out.get(key, {}), value) if isinstance(value, dict) and isinstance(
+                out.get(key), dict) else value
+        return out
+
+    base = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    extra = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(merge(base, extra), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def _run_build(settings: Settings, args: list[str], log: Path) -> tuple[float, int]:
+    from .course import tool_env
+
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(settings.root), *args,
+           "--builder", "html", "--warningiserror", "--nitpick", "--keep-going"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=settings.root, env=tool_env(settings), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    text = proc.stdout + proc.stderr
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write("$ " + " ".join(cmd) + "\n" + text)
+    if proc.returncode != 0:
+        raise ToolError(f"book build failed: {_first_problem(text)}; full log: {log}")
+    return seconds, text.count("Executing:") + text.count("Executing notebook")
+
+
+def build_book(*, settings: Settings, editions: tuple[str, ...] | None = None) -> BuildResult:
+    """`jupyter-book build` with warnings as errors, nitpicky references and the execution cache.
+    The English edition goes to _build/html/; when _config_ja.yml and _toc_ja.yml exist, the
+    Japanese edition goes to _build/html/ja/. Raises ToolError with the first warning and the log."""
+    import shutil
+
+    from .course import log_dir
+
+    log = log_dir(settings) / "book_build.log"
+    log.write_text("", encoding="utf-8")
+    root = settings.root
+    if editions is None:
+        editions = ("en", "ja") if (root / "_config_ja.yml").is_file() and (root / "_toc_ja.yml").is_file() else ("en",)
+    html = settings.build_dir / "html"
+    seconds = executed = 0
+    if "en" in editions:
+        s, e = _run_build(settings, ["--path-output", str(settings.build_dir.parent)], log)
+        seconds, executed = seconds + s, executed + e
+    if "ja" in editions:
+        config = merged_config(root, root / "_config_ja.yml", settings.build_dir / "ja" / "_config.yml")
+        out = settings.build_dir / "ja"
+        s, e = _run_build(settings, ["--config", str(config), "--toc", str(root / "_toc_ja.yml"),
+                                     "--path-output", str(out)], log)
+        seconds, executed = seconds + s, executed + e
+        target = html / "ja"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(out / "_build" / "html", target)
+    return BuildResult(html_dir=html, seconds=seconds, executed=executed, log=log)

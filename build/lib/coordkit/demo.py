@@ -1,0 +1,106 @@
+"""`coordkit demo`: one whole training cycle on a simulated cohort, from a fresh clone."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Settings
+
+
+@dataclass
+class DemoResult:
+    book: Path | None = None
+    releases: Path | None = None
+    feedback: Path | None = None
+    scores: Path | None = None
+    report: list[Path] = field(default_factory=list)
+    headline: dict = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None = None,
+             build_book_step: bool = True, say: Callable[[str], None] = print) -> DemoResult:
+    from tqdm import tqdm
+
+    from .banks import load_banks
+    from .book import build_book
+    from .cohort import headline, load_cohort
+    from .course import export_scores, release_assignments
+    from .errors import CoordkitError
+    from .facts import load_facts
+    from .grading import grade_cohort
+    from .report import run_evaluation
+    from .simulate import simulate_cohort
+
+    if trainees <= 0:
+        raise CoordkitError(f"a cohort needs at least 1 trainee (got {trainees}); pass --trainees 60 "
+                            "or another positive number")
+    cohort = cohort or settings.default_cohort
+    if settings.course_root == settings.root / "assignments" or settings.course_id == "coordkit":
+        raise CoordkitError(f"the demo writes simulated trainees into its course; give it its own course "
+                            f"(coordkit --course-id demo demo), not {settings.course_root}")
+    if not (settings.course_root / "nbgrader_config.py").is_file():
+        from .hub import create_course
+
+        create_course(settings, settings.course_id)
+    result = DemoResult()
+    steps = 6
+
+    def step(n: int, text: str):
+        say(f"[{n}/{steps}] {text}")
+        return time.perf_counter()
+
+    facts = load_facts(settings.facts)
+    banks = [b for b in load_banks(settings.items_dir, facts, rubrics_dir=settings.rubrics_dir)
+             if b.cycle == "training"]          # renewal training is not part of a cohort's cycle
+
+    t = step(1, "Building the book (warnings are errors; executed pages are cached)")
+    if build_book_step:
+        built = build_book(settings=settings)
+        result.book = built.html_dir
+        say(f"      {built.html_dir / 'index.html'} ({built.seconds:.1f} s)")
+    else:
+        say("      skipped (--skip-book)")
+    result.seconds["book"] = time.perf_counter() - t
+
+    t = step(2, f"Releasing {len(banks)} assignment(s) with nbgrader")
+    released = release_assignments(banks, settings=settings)
+    result.releases = settings.course_root / "release"
+    say(f"      released: {', '.join(released.released) or '-'}; unchanged, reused: "
+        f"{', '.join(released.reused) or '-'}")
+    result.seconds["release"] = time.perf_counter() - t
+
+    t = step(3, f"Simulating cohort {cohort!r}: {trainees} trainees, seed {seed}")
+    with tqdm(total=trainees * len(banks), desc="Submissions", unit="notebook", dynamic_ncols=True) as bar:
+        sim = simulate_cohort(banks, settings=settings, trainees=trainees, seed=seed, cohort=cohort,
+                              tick=lambda: bar.update(1))
+    say(f"      {sim.written} written, {sim.unchanged} unchanged; tables in {sim.out_dir}")
+    result.seconds["simulate"] = time.perf_counter() - t
+
+    t = step(4, "Autograding and generating feedback (real nbgrader gradebook)")
+    graded = grade_cohort([b.id for b in banks], settings=settings)
+    result.feedback = settings.course_root / "feedback"
+    say(f"      graded {sum(graded.graded.values())}, reused {sum(graded.reused.values())} "
+        f"(already graded, not resubmitted)")
+    for line in graded.summary_lines():
+        say("      " + line)
+    result.seconds["grade"] = time.perf_counter() - t
+
+    t = step(5, "Exporting per-item scores from the gradebook")
+    # only this cohort's submissions: the gradebook may hold others from earlier runs
+    scores = export_scores(settings=settings, assignments=[b.id for b in banks])
+    scores = scores[[(tid, a) in sim.submissions for tid, a in zip(scores["trainee_id"], scores["assignment"])]]
+    result.scores = sim.out_dir / "scores.csv"
+    scores.to_csv(result.scores, index=False, lineterminator="\n")
+    say(f"      {len(scores)} rows -> {result.scores}")
+    result.seconds["export"] = time.perf_counter() - t
+
+    t = step(6, "Running the evaluation notebooks")
+    report = run_evaluation(settings=settings, cohort=cohort)
+    result.report = report.html
+    result.seconds["evaluate"] = time.perf_counter() - t
+    result.headline = headline(load_cohort(sim.out_dir, name=cohort))
+    return result
