@@ -4,7 +4,6 @@
 #     jupyterhub -f deploy/jupyterhub_config.py
 # Every site value comes from the environment (deploy/coordkit-hub.env is an example), so the same file
 # runs the training server and the test (tests/hub/test_hub.py). Kubernetes: deploy/README.md.
-import json
 import os
 import sys
 from pathlib import Path
@@ -107,14 +106,14 @@ courses = sorted(p.parent.name for p in COURSES.glob("*/nbgrader_config.py")) if
 courses = [cid for cid in courses if cid != "demo"]
 for n, cid in enumerate(courses):
     name = f"formgrader-{cid}"
-    extensions = json.dumps({"nbgrader.server_extensions.formgrader": True, "coordkit.marking.app": True,
-                             "nbgrader.server_extensions.assignment_list": False,
-                             "nbgrader.server_extensions.course_list": False})
+    extensions = [f"--ServerApp.jpserver_extensions={name}={on}" for name, on in (
+        ("nbgrader.server_extensions.formgrader", True), ("coordkit.marking.app", True),
+        ("nbgrader.server_extensions.assignment_list", False), ("nbgrader.server_extensions.course_list", False))]
     services.append({
         "name": name, "url": f"http://127.0.0.1:{FIRST_PORT + n}", "user": GRADER, "cwd": str(COURSES / cid),
         "oauth_no_confirm": True,
         "command": ["/bin/sh", "-c", 'umask 007 && exec "$@"', "sh", LECTURER_PYTHON, "-m", "jupyterhub.singleuser",
-                    f"--ServerApp.root_dir={COURSES / cid}", f"--ServerApp.jpserver_extensions={extensions}",
+                    f"--ServerApp.root_dir={COURSES / cid}", *extensions,
                     "--ServerApp.default_url=/formgrader"],
         "environment": {"COORDKIT_ROOT": str(CHECKOUT), "COORDKIT_COURSE": cid,
                         "PATH": f"{Path(LECTURER_PYTHON).parent}:/usr/bin:/bin", "HOME": str(COURSES / cid)},

@@ -50,7 +50,11 @@ import os
 from coordkit.config import nbgrader_db_url
 
 c = get_config()  # noqa: F821
-load_subconfig({shared!r})  # noqa: F821
+os.environ["COORDKIT_COURSE_CONFIG"] = __file__       # the shared file then leaves the gradebook to us
+try:
+    load_subconfig({shared!r})  # noqa: F821
+finally:
+    os.environ.pop("COORDKIT_COURSE_CONFIG", None)
 
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
