@@ -436,8 +436,9 @@ def test_the_whole_path_on_the_hub(site):
 
     # two lecturers marking at once: allocate, then both save their marks concurrently
     t = time.perf_counter()
-    lecturer(s, 0, "-m", "coordkit", "--root", s.checkout, "--course-id", s.cid, "mark", "allocate", ASSIGNMENT,
-             "--markers", ",".join(s.lecturers))
+    allocated = lecturer(s, 0, "-m", "coordkit", "--root", s.checkout, "--course-id", s.cid, "mark", "allocate",
+                         ASSIGNMENT, "--markers", ",".join(s.lecturers))
+    print("\n" + allocated.stdout)
     worker = (
         "import json, sys, time\n"
         "from coordkit.config import load_settings, for_course\n"

@@ -59,6 +59,8 @@ finally:
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.db_url = nbgrader_db_url(c.CourseDirectory.root, {course_id!r}, checkout={checkout!r})
+# several lecturers share the course: exchange folders and collected files belong to their group
+c.CourseDirectory.groupshared = True
 {exchange}'''
 
 
@@ -113,6 +115,11 @@ def create_course(settings: Settings, course_id: str, *, group: str | None = Non
         settings.exchange_root.mkdir(parents=True, exist_ok=True)
         os.chmod(settings.exchange_root, EXCHANGE_MODE)
         exchange = f"c.Exchange.root = {str(settings.exchange_root)!r}\n"
+        mine = settings.exchange_root / course_id        # the course's exchange: the lecturers' group
+        mine.mkdir(exist_ok=True)
+        if gid is not None and os.geteuid() == 0:
+            os.chown(mine, -1, gid)
+        os.chmod(mine, 0o2775)
     else:
         exchange = ""
     shared = settings.root / "assignments" / "nbgrader_config.py"
@@ -228,7 +235,7 @@ class AccountsResult:
     gradebook_students: int = 0
 
 
-def _system_user(person: Person, *, groups: list[str]) -> bool:
+def _system_user(person: Person, *, groups: list[str]) -> bool:  # noqa: C901
     """A local account with a private home (0700). Returns True if it was created."""
     for name in groups:
         if _gid(name) is None:
@@ -238,7 +245,8 @@ def _system_user(person: Person, *, groups: list[str]) -> bool:
         created = False
     except KeyError:
         comment = f"{person.last_name} {person.first_name}".strip() or person.id
-        proc = subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", comment,
+        primary = ["--gid", groups[0]] if person.role == "lecturer" else []   # files they make: the group's
+        proc = subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", comment, *primary,
                                "--groups", ",".join(groups), person.id], capture_output=True, text=True)
         if proc.returncode != 0:
             raise HubError(f"useradd {person.id} failed: {proc.stderr.strip()}; run as root")
