@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: demo test test-fast clean venv chromium
+.PHONY: demo test test-fast clean venv chromium hub-deps
 
 venv: $(STAMP)
 
@@ -34,7 +34,7 @@ chromium:
 	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	 echo "Chromium could not be installed: the browser tests will be skipped"
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium hub-deps
 	python -m pytest
 
 test-fast: $(STAMP)
@@ -44,3 +44,16 @@ clean:
 	rm -rf _build reports datasets/cohorts assignments/release assignments/submitted \
 	       assignments/autograded assignments/feedback assignments/gradebook.db \
 	       assignments/.coordkit
+
+# The deployment's test (tests/hub): Debian's PostgreSQL server and Python (the accounts the test
+# creates cannot run the checkout's interpreter when it lives under /root), and JupyterHub's proxy
+# from the npm registry into deploy/proxy/node_modules (never committed). As root, as on CI;
+# elsewhere the Hub test is skipped with the reason.
+hub-deps:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; } || \
+	 { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql python3 python3-venv >/dev/null; } || \
+	 echo "PostgreSQL could not be installed: the Hub test will be skipped"
+	@[ -x deploy/proxy/node_modules/.bin/configurable-http-proxy ] || \
+	 { command -v npm >/dev/null 2>&1 && (cd deploy/proxy && npm install --no-audit --no-fund --silent); } || \
+	 echo "configurable-http-proxy could not be installed: the Hub test will be skipped"

@@ -1,14 +1,22 @@
-# nbgrader behaviour for the coordkit course (the one owner of nbgrader settings).
-# The gradebook URL comes from pyproject.toml [tool.coordkit] db_url: coordkit passes it on the
-# command line; when nbgrader is run by hand from this folder, the default below is used.
+# nbgrader behaviour for the coordkit courses (the one owner of nbgrader settings). Each cohort's
+# course folder has a short nbgrader_config.py of its own (written by `coordkit course create`) that
+# loads this file and sets only its course id, folder and exchange.
+# The gradebook URL has one owner: `db_url` in pyproject.toml [tool.coordkit]. nbgrader run by hand,
+# Formgrader and coordkit all read it (coordkit passes the same URL in COORDKIT_DB_URL).
 import os
+
+from coordkit.config import nbgrader_db_url  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "coordkit"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.db_url = os.environ.get(
-    "COORDKIT_DB_URL", "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"))
+if not os.environ.get("COORDKIT_COURSE_CONFIG"):      # loaded by a cohort's config: it sets its own
+    c.CourseDirectory.db_url = nbgrader_db_url(c.CourseDirectory.root, c.CourseDirectory.course_id)
+
+# `nbgrader collect` (and Formgrader's collect button) leave each collected submission read-only to
+# the lecturers and closed to trainees (stock collect keeps the 0777 folder `nbgrader submit` made).
+c.ExchangeFactory.collect = "coordkit.exchange.LockedCollect"
 
 # Trainees are not programmers: the released answer cell keeps its `q1_... = ""` line and no
 # `raise NotImplementedError()`; an empty answer fails the format check with a plain message.

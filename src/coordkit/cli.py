@@ -11,9 +11,9 @@ from .errors import CoordkitError
 
 
 def _settings(args):
-    from .config import load_settings
+    from .config import for_course, load_settings
 
-    settings = load_settings(Path(args.root) if args.root else None)
+    settings = for_course(load_settings(Path(args.root) if args.root else None), getattr(args, "course_id", None))
     overrides = {}
     if getattr(args, "db_url", None):
         overrides["db_url"] = check_db_url(args.db_url)
@@ -50,6 +50,11 @@ def _date_arg(text: str, *, option: str):
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option} {text!r} is not a date in the calendar; write it as YYYY-MM-DD") from None
+def _check_gradebook(settings) -> None:
+    from .database import check_database
+
+    check_database(settings.db_url, where=f"{settings.root / 'pyproject.toml'} [tool.coordkit]"
+                   + (f" (course {settings.course_id})" if settings.course_id != "coordkit" else ""))
 
 
 def _banks(settings, ids=None):
@@ -72,7 +77,15 @@ def _positive(text: str) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    settings = _settings(args)
+    from dataclasses import replace
+
+    from .config import for_course
+
+    live = _settings(args)
+    # the demo runs in its own course (courses/demo: folder, gradebook), never in a live one
+    settings = replace(for_course(live, args.course_id or "demo"), reports_dir=live.reports_dir)
+    if args.db_url:
+        settings = settings.with_overrides(db_url=args.db_url)
     result = run_demo(settings=settings, trainees=args.trainees or settings.default_trainees,
                       seed=args.seed if args.seed is not None else settings.default_seed,
                       cohort=args.cohort, build_book_step=not args.skip_book)
@@ -118,6 +131,7 @@ def cmd_release(args) -> int:
     from .course import release_assignments
 
     settings = _settings(args)
+    _check_gradebook(settings)
     result = release_assignments(_banks(settings, args.assignments), settings=settings, force=args.force)
     print(f"released: {', '.join(result.released) or '-'}; unchanged: {', '.join(result.reused) or '-'} "
           f"-> {settings.course_root / 'release'}")
@@ -146,6 +160,7 @@ def cmd_grade(args) -> int:
     if args.timeout is not None and args.timeout < 1:
         raise GradingError(f"--timeout {args.timeout}: give the seconds a cell may run, at least 1 "
                            "(or leave it out: nbgrader_config.py decides, 30)")
+    _check_gradebook(settings)
     limits = Limits(cell_timeout=args.timeout) if args.timeout else None
     result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits,
                           engine=args.engine)
@@ -158,6 +173,7 @@ def cmd_export(args) -> int:
     from .export import export_grades
 
     settings = _settings(args)
+    _check_gradebook(settings)
     result = export_grades(settings=settings, fmt=args.format, out=Path(args.out) if args.out else None,
                            assignments=args.assignments or None, partial=args.partial, feedback=args.feedback)
     print(f"{result.rows} rows -> {result.path}")
@@ -252,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
         "case studies and the cohort evaluation."))
     parser.add_argument("--root", help="the coordkit checkout (default: found upwards from here)")
+    parser.add_argument("--course-id", metavar="ID",
+                        help="work in the course of this cohort (coordkit course create ID); default: the "
+                             "checkout's own course (course_root)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run a whole training cycle on a simulated cohort")
@@ -359,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_mark
 
     cli_mark.register(sub)
+    from . import cli_hub
+
+    cli_hub.register(sub)
     return parser
 
 

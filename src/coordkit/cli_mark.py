@@ -13,7 +13,9 @@ from pathlib import Path
 def _settings(args):
     from .config import load_settings
 
-    settings = load_settings(Path(args.root) if args.root else None)
+    from .config import for_course
+
+    settings = for_course(load_settings(Path(args.root) if args.root else None), getattr(args, "course_id", None))
     return settings.with_overrides(db_url=getattr(args, "db_url", None))
 
 
@@ -155,7 +157,7 @@ def serve_command(settings, *, marker: str | None, port: int, token: str) -> tup
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--ServerApp.allow_root=True")      # containers and CI run as root
     env = dict(os.environ, COORDKIT_ROOT=str(settings.root), COORDKIT_DB_URL=settings.db_url,
-               COORDKIT_COURSE_ROOT=str(settings.course_root))
+               COORDKIT_COURSE_ROOT=str(settings.course_root), COORDKIT_COURSE=settings.course_id)
     if marker:
         env["COORDKIT_MARKER"] = marker
     return cmd, env

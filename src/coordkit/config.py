@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -26,6 +27,12 @@ class Settings:
     default_seed: int = 2024
     default_trainees: int = 60
     marking_margin: float = 1.0     # double marks further apart than this (points) go to moderation
+    course_id: str = "coordkit"     # the nbgrader course id of course_root
+    courses_dir: Path | None = None  # one nbgrader course per cohort: <courses_dir>/<course id>/ (coordkit course create)
+    exchange_root: Path | None = None  # nbgrader's exchange (Exchange.root); None: nbgrader's default
+    lecturers_group: str = "lecturers"  # the system group that owns course files (deploy/)
+    trainees_group: str = "trainees"
+    db_template: str = ""           # db_url as written (may hold {course}); db_url is the default course's
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -33,6 +40,8 @@ class Settings:
 
 _PATH_KEYS = ("facts", "course_root", "items_dir", "rubrics_dir", "evaluation_dir",
               "cohorts_dir", "reports_dir", "build_dir")
+_OPTIONAL_PATH_KEYS = ("courses_dir", "exchange_root")
+COURSE_ID = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -67,7 +76,7 @@ def load_settings(root: Path | None = None) -> Settings:
     table = data.get("tool", {}).get("coordkit")
     if table is None:
         raise ConfigError(f"{pyproject} has no [tool.coordkit] table; copy it from the coordkit repository")
-    known = {f.name for f in fields(Settings)} - {"root"}
+    known = {f.name for f in fields(Settings)} - {"root", "db_template"}
     unknown = set(table) - known
     if unknown:
         raise ConfigError(f"{pyproject} [tool.coordkit]: unknown key(s) {sorted(unknown)}; "
@@ -78,7 +87,77 @@ def load_settings(root: Path | None = None) -> Settings:
     values = dict(table)
     for key in _PATH_KEYS:
         values[key] = (root / values[key]).resolve()
+    for key in _OPTIONAL_PATH_KEYS:
+        if key in values:
+            values[key] = (root / values[key]).resolve()
     values["db_url"] = absolute_db_url(values["db_url"], root)
     if "register_url" in values:
         values["register_url"] = absolute_db_url(values["register_url"], root)
+    values["db_template"] = values["db_url"]
+    values["db_url"] = values["db_url"].replace("{course}", values.get("course_id", "coordkit"))
     return Settings(root=root, **values)
+
+
+def gradebook_url(settings: Settings, course_id: str | None = None) -> str:
+    """The gradebook of one course, from the one setting `db_url`: a `{course}` in it is replaced by the
+    course id (one database per course, e.g. postgresql://coordkit@127.0.0.1/gradebook_{course}); a
+    SQLite URL without it means `gradebook.db` in each cohort's own course folder."""
+    course_id = course_id or settings.course_id
+    url = settings.db_template or settings.db_url
+    if "{course}" in url:
+        return url.replace("{course}", course_id)
+    if course_id != settings.course_id and url.startswith("sqlite:"):
+        return f"sqlite:///{course_folder(settings, course_id) / 'gradebook.db'}"
+    return url
+
+
+def course_folder(settings: Settings, course_id: str) -> Path:
+    if course_id == settings.course_id:
+        return settings.course_root
+    return (settings.courses_dir or settings.root / "courses") / course_id
+
+
+def for_course(settings: Settings, course_id: str | None) -> Settings:
+    """The settings of the cohort course `course_id` (its folder, gradebook and reports); the item banks,
+    rubrics, facts and register are the site's. None or the default course id: `settings` unchanged."""
+    if not course_id or course_id == settings.course_id:
+        return settings
+    if not COURSE_ID.match(course_id):
+        raise ConfigError(f"course id {course_id!r}: use a lower-case letter then 1-19 lower-case letters or "
+                          "digits (it prefixes trainee ids and names a database), e.g. c2026a")
+    folder = course_folder(settings, course_id)
+    return replace(settings, course_id=course_id, course_root=folder, db_url=gradebook_url(settings, course_id),
+                   reports_dir=settings.reports_dir / course_id, cohorts_dir=settings.cohorts_dir)
+
+
+def nbgrader_db_url(course_root: str | Path, course_id: str, *, checkout: str | Path | None = None) -> str:
+    """What a course's nbgrader_config.py sets as CourseDirectory.db_url, so that nbgrader run by hand,
+    Formgrader and coordkit read the same setting: `db_url` in the checkout's pyproject.toml (the
+    checkout given, else COORDKIT_ROOT, else found upwards from the course folder). When coordkit runs
+    nbgrader it passes the URL it uses in COORDKIT_DB_URL. A course folder outside any checkout (a
+    throwaway course) keeps nbgrader's own default, gradebook.db in the folder.
+
+    A wrong or unreachable URL ends the process with one line naming the setting (nbgrader would
+    otherwise print a long traceback, or Formgrader fall back to another gradebook)."""
+    import os
+    import sys
+
+    passed = os.environ.get("COORDKIT_DB_URL")
+    if passed:
+        return passed
+    where = checkout or os.environ.get("COORDKIT_ROOT")
+    try:
+        settings = load_settings(Path(where) if where else find_root(Path(course_root)))
+    except ConfigError:
+        if where:
+            raise
+        return f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+    url = gradebook_url(settings, course_id)
+    from .database import check_database
+
+    try:
+        check_database(url, where=f"{settings.root / 'pyproject.toml'} [tool.coordkit]")
+    except ConfigError as exc:
+        print(f"coordkit: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    return url

@@ -39,6 +39,13 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
         raise CoordkitError(f"a cohort needs at least 1 trainee (got {trainees}); pass --trainees 60 "
                             "or another positive number")
     cohort = cohort or settings.default_cohort
+    if settings.course_root == settings.root / "assignments" or settings.course_id == "coordkit":
+        raise CoordkitError(f"the demo writes simulated trainees into its course; give it its own course "
+                            f"(coordkit --course-id demo demo), not {settings.course_root}")
+    if not (settings.course_root / "nbgrader_config.py").is_file():
+        from .hub import create_course
+
+        create_course(settings, settings.course_id)
     result = DemoResult()
     steps = 6
 

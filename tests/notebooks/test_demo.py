@@ -50,18 +50,18 @@ def banks(copy):
 def simulated(copy):
     """(trainee, assignment) pairs submitted: tests and reports only by those who reached them."""
     return {(p.parent.parent.name, p.parent.name)
-            for p in (copy / "assignments" / "submitted").glob("*/*/*.ipynb")}
+            for p in (copy / "courses" / "demo" / "submitted").glob("*/*/*.ipynb")}
 
 
 def test_every_stage_leaves_its_output(demo):
     copy, first, _ = demo
     assert (copy / "_build" / "html" / "index.html").is_file()
     for assignment in banks(copy):
-        assert (copy / "assignments" / "release" / assignment / f"{assignment}.ipynb").is_file()
+        assert (copy / "courses" / "demo" / "release" / assignment / f"{assignment}.ipynb").is_file()
     pairs = simulated(copy)
     assert {t for t, _ in pairs} == {"tr001", "tr002", "tr003", "tr004"}
     for trainee, assignment in pairs:
-        assert (copy / "assignments" / "feedback" / trainee / assignment / f"{assignment}.html").is_file()
+        assert (copy / "courses" / "demo" / "feedback" / trainee / assignment / f"{assignment}.html").is_file()
     report = copy / "reports" / "sample" / "cohort_report.html"
     assert report.is_file()
     assert re.search(r'<img[^>]+src="data:image/png;base64,', report.read_text(encoding="utf-8"))
@@ -100,6 +100,6 @@ def test_second_run_reuses_what_is_current(demo):
 
 def test_feedback_shows_no_hidden_tests(demo):
     copy, _, _ = demo
-    for html in (copy / "assignments" / "feedback").rglob("*.html"):
+    for html in (copy / "courses" / "demo" / "feedback").rglob("*.html"):
         text = html.read_text(encoding="utf-8")
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, html

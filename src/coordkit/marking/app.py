@@ -27,10 +27,10 @@ BASE = "coordkit/marking"
 
 
 def _settings():
-    from ..config import load_settings
+    from ..config import for_course, load_settings
 
     root = os.environ.get("COORDKIT_ROOT")
-    settings = load_settings(Path(root) if root else None)
+    settings = for_course(load_settings(Path(root) if root else None), os.environ.get("COORDKIT_COURSE"))
     overrides = {}
     if os.environ.get("COORDKIT_DB_URL"):
         overrides["db_url"] = os.environ["COORDKIT_DB_URL"]
