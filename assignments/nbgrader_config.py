@@ -35,3 +35,11 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from coordkit.nbgrader_plugins import FeedbackRedaction  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, CSSHTMLHeaderPreprocessor]
+
+# Late submissions: due dates come from the course calendar (graders/calendar.yml, written into the
+# gradebook by `coordkit release`); the penalty rule from the same file, applied by nbgrader's autograde
+# through coordkit's late-penalty plug-in.
+from coordkit.course_calendar import configure_late_penalty  # noqa: E402
+
+configure_late_penalty(c, os.environ.get("COORDKIT_CALENDAR") or os.path.join(
+    c.CourseDirectory.root, os.pardir, "graders", "calendar.yml"))

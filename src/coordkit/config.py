@@ -26,6 +26,7 @@ class Settings:
     default_seed: int = 2024
     default_trainees: int = 60
     marking_margin: float = 1.0     # double marks further apart than this (points) go to moderation
+    calendar: Path | None = None    # the course calendar: due dates and late penalty (graders/calendar.yml)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -79,6 +80,7 @@ def load_settings(root: Path | None = None) -> Settings:
     for key in _PATH_KEYS:
         values[key] = (root / values[key]).resolve()
     values["db_url"] = absolute_db_url(values["db_url"], root)
+    values["calendar"] = (root / values.get("calendar", "graders/calendar.yml")).resolve()
     if "register_url" in values:
         values["register_url"] = absolute_db_url(values["register_url"], root)
     return Settings(root=root, **values)
