@@ -5,8 +5,8 @@
 wrapped in <span lang="ja">; any element with the class `coordkit-lang-en` gets lang="en". The page is
 rewritten token by token: everything else is kept as written.
 
-`fix_theme_names` gives the book theme's icon buttons names that match their twins and the page's
-language (WCAG 2.5.3, 3.2.4, 4.1.2).
+`fix_theme_names` gives the book theme's icon buttons names that match their twins, their visible
+text and the page's language (WCAG 2.5.3, 3.2.4, 4.1.2). It is idempotent.
 """
 
 from __future__ import annotations
@@ -118,4 +118,8 @@ def fix_theme_names(html: str) -> str:
                         '<span class="toctree-toggle" role="presentation">')
     html = html.replace('aria-label="Color mode" data-bs-title="Color mode"',
                         f'aria-label="{names["mode"]}" data-bs-title="{names["mode"]}"')
+    # the mode icons are decoration: the button's name is "Color mode" (their titles made it mismatch)
+    html = html.replace('<i class="theme-switch ', '<i aria-hidden="true" class="theme-switch ')
+    # the search field's visible text is "Search Ctrl+K": let the name come from it (2.5.3 Label in Name)
+    html = re.sub(r'(<button class="btn search-button-field [^"]*" title="[^"]*") aria-label="[^"]*"', r"\1", html)
     return html
