@@ -114,8 +114,7 @@ def fix_theme_names(html: str) -> str:
         html = re.sub(rf'<button class="([^"]*\bsidebar-toggle {side}-toggle\b[^"]*)"( title="[^"]*")?( aria-label="[^"]*")?',
                       lambda m, n=names[side]: f'<button class="{m.group(1)}" title="{n}" aria-label="{n}"', html)
     html = html.replace('<summary><span class="toctree-toggle" role="presentation">',
-                        f'<summary><span class="visually-hidden">{names["expand"]}</span>'
-                        '<span class="toctree-toggle" role="presentation">')
+                        f'<summary aria-label="{names["expand"]}"><span class="toctree-toggle" role="presentation">')
     html = html.replace('aria-label="Color mode" data-bs-title="Color mode"',
                         f'aria-label="{names["mode"]}" data-bs-title="{names["mode"]}"')
     # the mode icons are decoration: the button's name is "Color mode" (their titles made it mismatch)
