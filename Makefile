@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: demo test test-fast clean venv chromium hub-deps
+.PHONY: demo test test-fast clean venv chromium hub-deps axe
 
 venv: $(STAMP)
 
@@ -34,7 +34,18 @@ chromium:
 	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	 echo "Chromium could not be installed: the browser tests will be skipped"
 
-test: $(STAMP) chromium hub-deps
+# axe-core (accessibility rules) for tests/notebooks/test_web_book.py and test_a11y_reports.py, from the
+# npm registry into .venv/node/ (git-ignored with .venv); skipped with a note where npm is missing.
+AXE_VERSION := 4.10.2
+AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE): | $(STAMP)
+	@command -v npm >/dev/null 2>&1 && npm install --prefix $(VENV)/node --no-audit --no-fund --no-save \
+	   axe-core@$(AXE_VERSION) >/dev/null || echo "npm is missing: the accessibility tests will fail until axe-core is installed"
+
+test: $(STAMP) chromium hub-deps axe
 	python -m pytest
 
 test-fast: $(STAMP)

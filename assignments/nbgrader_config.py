@@ -60,3 +60,10 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
                                       SanitizeSubmission, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, SanitizeOutputs, CheckCellMetadata]
+# Late submissions: due dates come from the course calendar (graders/calendar.yml, written into the
+# gradebook by `coordkit release`); the penalty rule from the same file, applied by nbgrader's autograde
+# through coordkit's late-penalty plug-in.
+from coordkit.course_calendar import configure_late_penalty  # noqa: E402
+
+configure_late_penalty(c, os.environ.get("COORDKIT_CALENDAR") or os.path.join(
+    c.CourseDirectory.root, os.pardir, "graders", "calendar.yml"))

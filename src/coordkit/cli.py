@@ -175,13 +175,15 @@ def cmd_export(args) -> int:
     settings = _settings(args)
     _check_gradebook(settings)
     result = export_grades(settings=settings, fmt=args.format, out=Path(args.out) if args.out else None,
-                           assignments=args.assignments or None, partial=args.partial, feedback=args.feedback)
+                           assignments=args.assignments or None, partial=args.partial, feedback=args.feedback,
+                           roster=Path(args.roster) if args.roster else None, bom=args.bom,
+                           students=args.student or None)
     print(f"{result.rows} rows -> {result.path}")
-    if result.format == "moodle":
+    if result.format.startswith("moodle"):
         for name, top in result.max_scores.items():
             waiting = result.pending.get(name, 0)
-            print(f"  {name}: Moodle grade item maximum {top:g} points"
-                  + (f"; {waiting} total(s) left empty, written answers not graded yet (--partial to export them)"
+            print(f"  {name}: Moodle grade item (ID number {name}) maximum {top:g} points"
+                  + (f"; {waiting} total(s) not written, written answers not graded yet (--partial to export them)"
                      if waiting else ""))
     return 0
 
@@ -318,25 +320,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("export", help="scores from the gradebook: per-item CSV, or a Moodle grade-import CSV",
+    p = sub.add_parser("export", help="scores from the gradebook: per-item CSV, or grades for Moodle (XML or CSV)",
                        formatter_class=argparse.RawDescriptionHelpFormatter, description=(
         "--format csv (default): one row per trainee, assignment and graded cell (trainee_id, assignment,\n"
         "  notebook, grade_id, kind, score, max_score, needs_manual_grade), for the evaluators.\n"
-        "--format moodle: a grade-import CSV for Moodle (Grades > Import > CSV file; UTF-8, comma):\n"
-        "  'ID number'      the trainee id; map it to the user field ID number (useridnumber)\n"
-        "  'Email address'  only if the gradebook has e-mail addresses; may be mapped instead\n"
-        "  <assignment id>  one column per assignment: total points (after any late penalty);\n"
-        "                   map each to a grade item with the same maximum (printed after export).\n"
-        "                   Empty (grade unchanged in Moodle) if not submitted, or if written answers\n"
-        "                   still await manual grading (use --partial to export those totals)\n"
-        "  'Feedback: <assignment id>'  with --feedback: what the total covers; map it to the\n"
-        "                   grade item's feedback"))
+        "--format moodle-xml (recommended for Moodle): reports/moodle_grades.xml for Grades > Import > XML\n"
+        "  file. Grade items are matched by their ID number (set it to the assignment id), trainees by\n"
+        "  their ID number; nothing to map; anyone absent from the file keeps their grade and feedback.\n"
+        "--format moodle: reports/moodle/<assignment>.csv for Grades > Import > CSV file, one file per\n"
+        "  assignment: 'ID number' (map to the user field ID number), '<assignment>' (map to the grade\n"
+        "  item), 'Feedback: <assignment>' with --feedback.\n"
+        "Only totals that are ready are written (an empty cell would erase the grade in Moodle): none for\n"
+        "a trainee who did not submit or whose written answers await marking (--partial writes those).\n"
+        "Every row is checked against --roster (the Moodle participants with ID numbers; default: the\n"
+        "cohort's trainees.csv) first: an unknown or duplicate ID number is an error naming the row."))
     p.add_argument("assignments", nargs="*")
-    p.add_argument("--format", choices=["csv", "moodle"], default="csv", help="csv (per item) or moodle")
-    p.add_argument("--out", help="CSV file (default reports/scores.csv or reports/moodle_grades.csv)")
+    p.add_argument("--format", choices=["csv", "moodle-xml", "moodle"], default="csv",
+                   help="csv (per item), moodle-xml (recommended) or moodle (CSV per assignment)")
+    p.add_argument("--out", help="file, or for --format moodle a folder (default reports/scores.csv, "
+                                 "reports/moodle_grades.xml, reports/moodle/)")
+    p.add_argument("--roster", help="moodle: CSV of the course participants with an 'ID number' column")
+    p.add_argument("--student", action="append", help="moodle: export only this trainee (repeatable)")
+    p.add_argument("--bom", action="store_true", help="CSV: UTF-8 with a byte-order mark, for Excel")
     p.add_argument("--partial", action="store_true",
                    help="moodle: also export totals whose written answers are not graded yet")
-    p.add_argument("--feedback", action="store_true", help="moodle: add a feedback column per assignment")
+    p.add_argument("--feedback", action="store_true",
+                   help="moodle: write a feedback line per grade (without it Moodle keeps its feedback)")
     p.add_argument("--db-url")
     p.set_defaults(func=cmd_export)
 

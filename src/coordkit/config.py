@@ -33,6 +33,7 @@ class Settings:
     lecturers_group: str = "lecturers"  # the system group that owns course files (deploy/)
     trainees_group: str = "trainees"
     db_template: str = ""           # db_url as written (may hold {course}); db_url is the default course's
+    calendar: Path | None = None    # the course calendar: due dates and late penalty (graders/calendar.yml)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -91,6 +92,7 @@ def load_settings(root: Path | None = None) -> Settings:
         if key in values:
             values[key] = (root / values[key]).resolve()
     values["db_url"] = absolute_db_url(values["db_url"], root)
+    values["calendar"] = (root / values.get("calendar", "graders/calendar.yml")).resolve()
     if "register_url" in values:
         values["register_url"] = absolute_db_url(values["register_url"], root)
     values["db_template"] = values["db_url"]

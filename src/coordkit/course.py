@@ -27,6 +27,8 @@ def tool_env(settings: Settings) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env["COORDKIT_DB_URL"] = settings.db_url
+    if settings.calendar is not None:
+        env["COORDKIT_CALENDAR"] = str(settings.calendar)
     env.setdefault("MPLBACKEND", "Agg")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     return env
@@ -73,6 +75,7 @@ class ReleaseResult:
     released: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     regenerated_sources: list[str] = field(default_factory=list)
+    due_dates: dict = field(default_factory=dict)        # assignment -> due date written (naive UTC)
 
 
 def _newer(a: Path, b: Path) -> bool:
@@ -97,6 +100,11 @@ def release_assignments(banks: Iterable[Bank], *, settings: Settings, force: boo
             result.reused.append(bank.id)
         if progress:
             progress(bank.id)
+    if settings.calendar is not None and settings.calendar.is_file():
+        from .course_calendar import apply_calendar
+
+        # due dates from the course calendar into the gradebook, where autograde's late penalty reads them
+        result.due_dates = apply_calendar(settings=settings, assignments=[b.id for b in banks]).set
     return result
 
 

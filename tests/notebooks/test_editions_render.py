@@ -49,8 +49,10 @@ def built(settings):
 
 
 def edition_pages(built, edition: str) -> list[Path]:
+    """The edition's pages (the Japanese ones at ja/book/<path>; ja/book/ja/ holds only redirects)."""
     base = built.html_dir / "ja" if edition == "ja" else built.html_dir
-    return sorted((base / "book").rglob("*.html"))
+    return sorted(p for p in (base / "book").rglob("*.html")
+                  if not (edition == "ja" and p.relative_to(base).parts[:2] == ("book", "ja")))
 
 
 def ja_docname(docname: str) -> str:
@@ -60,8 +62,10 @@ def ja_docname(docname: str) -> str:
 
 
 def html_page(built, docname: str, edition: str) -> Path:
+    from coordkit.sphinx_edition import published
+
     if edition == "ja":
-        return built.html_dir / "ja" / f"{ja_docname(docname)}.html"
+        return built.html_dir / "ja" / f"{published(ja_docname(docname))}.html"
     return built.html_dir / f"{docname}.html"
 
 
@@ -93,8 +97,10 @@ def test_the_japanese_search_index_is_japanese(built):
     assert re.search(r"LANGUAGE: '(ja)'", options), "the Japanese edition's search is not set to Japanese"
     text = (built.html_dir / "ja" / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(text[text.index("(") + 1:text.rindex(")")])
-    assert all(doc.startswith("book/ja/") for doc in index["docnames"]), "the Japanese index holds English pages"
-    page = index["docnames"].index(ja_docname(PAGE))
+    # the index names pages by their published address, ja/book/<path> (coordkit.sphinx_edition)
+    assert all((built.html_dir / "ja" / f"{doc}.html").is_file() and not doc.startswith("book/ja/")
+               for doc in index["docnames"]), "the Japanese index names pages that are not at their address"
+    page = index["docnames"].index(PAGE)
     words = [w for w, docs in index["terms"].items()
              if JAPANESE.search(w) and page in (docs if isinstance(docs, list) else [docs])]
     assert words, "no Japanese word of the residence-card page is in the search index"
@@ -295,6 +301,6 @@ def test_the_japanese_search_finds_a_japanese_term(built, chromium, settings):
     while not links and time.monotonic() < deadline:
         time.sleep(0.2)
         links = chromium.js("[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))")
-    target = ja_docname(PAGE) + ".html"
+    target = PAGE + ".html"         # published at ja/book/<path> (coordkit.sphinx_edition)
     assert any(link.split("?")[0].split("#")[0].endswith(target) for link in links), \
         f"searching {term!r} in the Japanese edition gives {links}, not {target}"
