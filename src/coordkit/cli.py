@@ -103,6 +103,12 @@ def cmd_demo(args) -> int:
           f"{h['at_or_above_pass_mark']} at or above {h['pass_mark_percent']:g}% (assumed pass mark), "
           f"{h['awaiting_manual_grading']} written answers awaiting manual grading, "
           f"mean module satisfaction {h['mean_satisfaction']}/5.")
+    print(f"Certified from the marks: {result.certified} trainee(s); certificates (PDF): "
+          f"{result.certificates[0].parent if result.certificates else '-'}")
+    if result.verification:
+        code, status = result.verification
+        print(f"Try: coordkit verify {code} --register-url sqlite:///{settings.course_root / 'register.db'}"
+              f"   ({status})")
     print("Time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     return 0
 

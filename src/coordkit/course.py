@@ -145,8 +145,11 @@ def autograde(assignment: str, *, settings: Settings,
     return result
 
 
-def generate_feedback(assignment: str, *, settings: Settings) -> Path:
-    run_nbgrader(["generate_feedback", assignment], settings=settings, log_name=f"feedback_{assignment}")
+def generate_feedback(assignment: str, *, settings: Settings, force: bool = False) -> Path:
+    """nbgrader's generate_feedback for every graded submission of `assignment`; with force, also
+    where feedback exists and the submission has not changed (after marking: the marks have)."""
+    run_nbgrader(["generate_feedback", assignment, *(["--force"] if force else [])], settings=settings,
+                 log_name=f"feedback_{assignment}")
     return settings.course_root / "feedback"
 
 

@@ -19,6 +19,10 @@ class DemoResult:
     report: list[Path] = field(default_factory=list)
     headline: dict = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    marked: dict = field(default_factory=dict)
+    certified: int = 0
+    certificates: list = field(default_factory=list)
+    verification: tuple | None = None          # (code, status) of one certificate, checked by verify_code
 
 
 def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None = None,
@@ -47,7 +51,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
 
         create_course(settings, settings.course_id)
     result = DemoResult()
-    steps = 6
+    steps = 9
 
     def step(n: int, text: str):
         say(f"[{n}/{steps}] {text}")
@@ -89,18 +93,66 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
         say("      " + line)
     result.seconds["grade"] = time.perf_counter() - t
 
-    t = step(5, "Exporting per-item scores from the gradebook")
+    written = [b.id for b in banks if any(not i.auto for i in b.items)]
+    t = step(5, "Marking written answers: three simulated lecturers, a quarter double-marked, moderation")
+    from .marking.simulate import LECTURERS, marking_summary, simulate_marking
+
+    theta = {tr.trainee_id: tr.theta for tr in sim.trainees}
+    with tqdm(desc="Marks", unit="mark", dynamic_ncols=True) as bar:
+        marked = simulate_marking(settings, written, theta=theta, seed=seed, tick=lambda: bar.update(1))
+    states = marking_summary(settings, written)
+    say(f"      {marked.marked} marks saved now by {', '.join(LECTURERS)} (severities "
+        f"{', '.join(f'{v:+.2f}' for v in LECTURERS.values())}), {marked.moderated} moderated; answers: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(states.items())))
+    result.marked = states
+    result.seconds["mark"] = time.perf_counter() - t
+
+    t = step(6, "Feedback after marking: regenerated with each written answer's levels and comment")
+    from .course import generate_feedback
+
+    # nbgrader's own generate_feedback: it reads the marks from the gradebook and runs nothing a trainee
+    # wrote (autograding again would flag every marked answer for review, as nbgrader does on resubmission)
+    for assignment in tqdm(written, desc="Feedback", unit="assignment", dynamic_ncols=True):
+        generate_feedback(assignment, settings=settings, force=True)
+    say(f"      feedback rewritten for {len(written)} assignment(s) with written answers")
+    result.seconds["feedback"] = time.perf_counter() - t
+
+    t = step(7, "Exporting per-item scores and the rubric marks from the gradebook")
     # only this cohort's submissions: the gradebook may hold others from earlier runs
     scores = export_scores(settings=settings, assignments=[b.id for b in banks])
     scores = scores[[(tid, a) in sim.submissions for tid, a in zip(scores["trainee_id"], scores["assignment"])]]
     result.scores = sim.out_dir / "scores.csv"
     scores.to_csv(result.scores, index=False, lineterminator="\n")
     say(f"      {len(scores)} rows -> {result.scores}")
+    from .marking import marks_frame
+
+    rubric = marks_frame(settings)
+    rubric = rubric[[(tid, a) in sim.submissions for tid, a in zip(rubric["trainee_id"], rubric["assignment"])]]
+    rubric.to_csv(sim.out_dir / "rubric_scores.csv", index=False, lineterminator="\n")
+    say(f"      {len(rubric)} rubric marks (every marker, per criterion) -> {sim.out_dir / 'rubric_scores.csv'}")
     result.seconds["export"] = time.perf_counter() - t
 
-    t = step(6, "Running the evaluation notebooks")
+    t = step(8, "Running the evaluation notebooks")
     report = run_evaluation(settings=settings, cohort=cohort)
     result.report = report.html
     result.seconds["evaluate"] = time.perf_counter() - t
+
+    t = step(9, "Certifying from the marks (fictional attendance and names; the demo's own register)")
+    from .certification import certify_cohort
+    from .register import verify_code
+
+    register_url = f"sqlite:///{settings.course_root / 'register.db'}"
+    certified = certify_cohort(cohort, settings=settings, register_url=register_url, synthetic_records=True,
+                               seed=seed, pdf_dir=settings.course_root / "certificates",
+                               scores=result.scores)
+    result.certified = len(certified.certified)
+    result.certificates = sorted(certified.pdfs.values())
+    codes = [c.code for c in certified.registered + certified.already]
+    if codes:
+        answer = verify_code(codes[0], register_url=register_url)
+        result.verification = (codes[0], answer.status)
+    say(f"      {result.certified} of {len(certified.decisions)} certified; certificates in "
+        f"{settings.course_root / 'certificates'}")
+    result.seconds["certify"] = time.perf_counter() - t
     result.headline = headline(load_cohort(sim.out_dir, name=cohort))
     return result

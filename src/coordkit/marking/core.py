@@ -508,8 +508,23 @@ def _publish(settings, finals: list[tuple[Answer, Mark | None]]) -> None:
                     grade.manual_score, grade.needs_manual_grade, comment.manual_comment = None, True, None
                 else:
                     grade.manual_score, grade.needs_manual_grade = final.score, False
-                    comment.manual_comment = final.comment or None
+                    comment.manual_comment = feedback_text(settings, answer, final)
         session.commit()
+
+
+def feedback_text(settings, answer: Answer, final: Mark) -> str:
+    """What the trainee reads under a marked answer (nbgrader's comment, shown by Formgrader and the
+    feedback): the level of each criterion with its descriptor, then the marker's comment."""
+    cell = rubric_cell(settings, answer.assignment, answer.grade_id)
+    lines = []
+    for crit in cell.criteria:
+        points = final.levels.get(crit.id)
+        level = next((lv for lv in crit.levels if lv.points == points), None)
+        if level is not None:
+            lines.append(f"・{crit.ja}: {points:g} / {crit.max_points:g} 点 — {level.ja}")
+    if final.comment:
+        lines += ["", final.comment]
+    return "\n".join(lines) or None
 
 
 def answer_status(settings, aid: str) -> tuple[str, Mark | None, list[Mark]]:
