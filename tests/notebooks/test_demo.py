@@ -29,10 +29,10 @@ def repo_copy(root: Path, target: Path) -> Path:
 def demo(tmp_path_factory, root, tool_path_env):
     copy = repo_copy(root, tmp_path_factory.mktemp("clone"))
     exe = str(Path(sys.executable).parent / "coordkit")
-    first = subprocess.run([exe, "demo", "--trainees", "4", "--seed", "11"], cwd=copy, env=tool_path_env,
+    first = subprocess.run([exe, "demo", "--trainees", "6", "--seed", "11"], cwd=copy, env=tool_path_env,
                            capture_output=True, text=True, timeout=1800)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    second = subprocess.run([exe, "demo", "--trainees", "4", "--seed", "11"], cwd=copy, env=tool_path_env,
+    second = subprocess.run([exe, "demo", "--trainees", "6", "--seed", "11"], cwd=copy, env=tool_path_env,
                             capture_output=True, text=True, timeout=1800)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     return copy, first, second
@@ -59,7 +59,7 @@ def test_every_stage_leaves_its_output(demo):
     for assignment in banks(copy):
         assert (copy / "courses" / "demo" / "release" / assignment / f"{assignment}.ipynb").is_file()
     pairs = simulated(copy)
-    assert {t for t, _ in pairs} == {"tr001", "tr002", "tr003", "tr004"}
+    assert {t for t, _ in pairs} == {f"tr{i:03d}" for i in range(1, 7)}
     for trainee, assignment in pairs:
         assert (copy / "courses" / "demo" / "feedback" / trainee / assignment / f"{assignment}.html").is_file()
     report = copy / "reports" / "sample" / "cohort_report.html"
@@ -75,8 +75,30 @@ def test_summary_says_where_things_are_and_the_headline(demo):
                   "Evaluation report:"):
         assert label in out
     assert re.search(r"Cohort sample: 4 trainees, \d+ submissions, mean autograded score [\d.]+%", out)
-    for n in range(1, 7):
-        assert f"[{n}/6]" in out
+    for n in range(1, 10):
+        assert f"[{n}/9]" in out
+    assert "0 written answers awaiting manual grading" in out, "every written answer is marked by the end"
+
+
+def test_marks_feedback_and_certification_follow_from_the_marking(demo, tool_path_env):
+    copy, first, second = demo
+    assert re.search(r"\d+ marks saved now by lecturer_a, lecturer_b, lecturer_c", first.stdout)
+    assert "0 marks saved now" in second.stdout, "a second run marks nothing again"
+    rubric = (copy / "datasets" / "cohorts" / "sample" / "rubric_scores.csv").read_text(encoding="utf-8")
+    assert "lecturer_a" in rubric and "lecturer_c" in rubric      # the real marks, not simulated raters
+    feedback = (copy / "courses" / "demo" / "feedback").rglob("cs01_job_loss.html")
+    texts = [html.read_text(encoding="utf-8") for html in feedback]
+    assert texts and all("0 / 2 点" in t or "1 / 2 点" in t or "2 / 2 点" in t for t in texts)
+    found = re.search(r"Certified from the marks: (\d+) trainee", first.stdout)
+    assert found
+    code = re.search(r"coordkit verify (\S+) --register-url (\S+)", first.stdout)
+    if int(found.group(1)):
+        pdfs = list((copy / "courses" / "demo" / "certificates").glob("*.pdf"))
+        assert len(pdfs) == int(found.group(1))
+        exe = str(Path(sys.executable).parent / "coordkit")
+        verify = subprocess.run([exe, "verify", code.group(1), "--register-url", code.group(2)], cwd=copy,
+                                env=tool_path_env, capture_output=True, text=True)
+        assert verify.returncode == 0 and verify.stdout.startswith("valid"), verify.stdout + verify.stderr
 
 
 def test_scores_cover_every_trainee_and_item(demo):
