@@ -584,7 +584,8 @@ def grade_submission(task: dict) -> dict:
             # only what is graded: the notebooks and the submission time; nothing else the trainee
             # put in the folder reaches the autograded or feedback folders
             private_submission.mkdir(parents=True)
-            wanted = {f"{nb['name']}.ipynb" for nb in task["definition"]["notebooks"]} | {"timestamp.txt"}
+            wanted = ({f"{nb['name']}.ipynb" for nb in task["definition"]["notebooks"]}
+                      | {"timestamp.txt", "submission_secret.txt"})   # the secret: release_feedback needs it
             others = []
             for entry in sorted(os.listdir(task["submitted"])):
                 if entry in wanted and os.path.isfile(os.path.join(task["submitted"], entry)):

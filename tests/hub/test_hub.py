@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -481,7 +482,7 @@ def test_the_whole_path_on_the_hub(site):
         code, listing = trainee_api(s, user, "GET", f"/api/contents/{s.cid}/{ASSIGNMENT}/feedback")
         assert code == 200 and listing["content"], listing
         stamp = listing["content"][0]["path"]
-        code, page = trainee_api(s, user, "GET", f"/api/contents/{stamp}/{ASSIGNMENT}.html")
+        code, page = trainee_api(s, user, "GET", f"/api/contents/{urllib.parse.quote(stamp)}/{ASSIGNMENT}.html")
         assert code == 200 and "BEGIN HIDDEN TESTS" not in page["content"]
     s.timings["feedback"] = time.perf_counter() - t
 
