@@ -29,7 +29,7 @@ def test_facts_render_with_their_values_and_sources(built, facts):
 
 def test_self_check_is_static_with_folded_answers(built):
     html = (built.html_dir / "book" / "modules" / "residence_card.html").read_text(encoding="utf-8")
-    block = re.search(r'<div class="coordkit-selfcheck">.*?</div>', html, re.S)
+    block = re.search(r'<div class="coordkit-selfcheck"[^>]*>.*?</div>', html, re.S)
     assert block, "the self-check is missing from the static page"
     assert "<details>" in block.group(0) and block.group(0).count('<fieldset class="coordkit-q"') >= 3
     assert 'type="application/vnd.jupyter.widget-view+json"' not in html

@@ -74,7 +74,7 @@ def test_summary_says_where_things_are_and_the_headline(demo):
     for label in ("Book (lecturers, trainees):", "Releases (trainees):", "Feedback (trainees):",
                   "Evaluation report:"):
         assert label in out
-    assert re.search(r"Cohort sample: 4 trainees, \d+ submissions, mean autograded score [\d.]+%", out)
+    assert re.search(r"Cohort sample: 6 trainees, \d+ submissions, mean autograded score [\d.]+%", out)
     for n in range(1, 10):
         assert f"[{n}/9]" in out
     assert "0 written answers awaiting manual grading" in out, "every written answer is marked by the end"
