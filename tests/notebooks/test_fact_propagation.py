@@ -76,7 +76,7 @@ def book(root, tmp_path_factory):
 
 def _html(result, edition: str, name: str) -> str:
     folder = result.html_dir / "ja" if edition == "ja" else result.html_dir
-    return (folder / "book" / ("ja/" if edition == "ja" else "") / f"{name}.html").read_text(encoding="utf-8")
+    return (folder / "book" / f"{name}.html").read_text(encoding="utf-8")     # ja/book/<page>: no repeated ja
 
 
 def _stamp(html: str) -> str:
