@@ -17,9 +17,15 @@ def test_the_package_installs_with_its_declared_dependencies_and_runs(tmp_path, 
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    # the declared ranges must admit the pinned set: install the pins as constraints (fast: pip's cache)
+    # the declared ranges must admit the pinned set: install the pins as constraints (fast: pip's cache);
+    # a constraint names no extras, so psycopg[binary]==x becomes psycopg==x
+    import re
+
+    pins = (root / "requirements.txt").read_text(encoding="utf-8")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(re.sub(r"^([A-Za-z0-9_.-]+)\[[^\]]*\]", r"\1", pins, flags=re.M), encoding="utf-8")
     install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                              "-c", str(root / "requirements.txt"), str(root)],
+                              "-c", str(constraints), str(root)],
                              capture_output=True, text=True, env=env, timeout=900)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     exe = env_dir / "bin" / "coordkit"
