@@ -302,16 +302,11 @@ def allocate(settings, assignment: str, markers: list[str], *, double: float = 0
 # -- marks ------------------------------------------------------------------------------------------
 
 def _marks(conn, course: str, aid: str) -> list[Mark]:
-    rows = conn.execute(sa.select(mark_table).where(mark_table.c.course_id == course, mark_table.c.answer_id == aid)
-                        .order_by(mark_table.c.id)).all()
-    return [Mark(r.answer_id, r.marker, r.role, json.loads(r.levels), r.score, r.comment, r.reason, r.created_at,
-                 r.source, r.answer_sha) for r in rows]
+    return _marks_of(conn, course, [aid]).get(aid, [])
 
 
 def _slots(conn, course: str, aid: str) -> dict[int, str]:
-    rows = conn.execute(sa.select(allocation_table.c.slot, allocation_table.c.marker).where(
-        allocation_table.c.course_id == course, allocation_table.c.answer_id == aid)).all()
-    return {r.slot: r.marker for r in rows}
+    return _slots_of(conn, course, [aid]).get(aid, {})
 
 
 def final_mark(marks: list[Mark], slots: dict[int, str], *, margin_points: float) -> tuple[str, Mark | None]:
