@@ -208,21 +208,14 @@ def import_workbook(settings, marker: str, path: Path) -> Imported:
 
 
 def _own_latest(settings, marker: str, ids: list[str]) -> dict:
-    """The marker's latest first/second mark of each answer in `ids` (one query)."""
-    import json
+    """The marker's latest first/second mark of each answer in `ids` (batched queries)."""
+    from .core import _course, _marks_of, engine
 
-    import sqlalchemy as sa
-
-    from .core import Mark, _course, engine, mark_table
-
-    m = mark_table.c
-    out = {}
     with engine(settings).connect() as conn:
-        for start in range(0, len(ids), 500):
-            rows = conn.execute(sa.select(mark_table).where(
-                m.course_id == _course(settings), m.marker == marker, m.role.in_(("first", "second")),
-                m.answer_id.in_(ids[start:start + 500])).order_by(m.id)).all()
-            for r in rows:
-                out[r.answer_id] = Mark(r.answer_id, r.marker, r.role, json.loads(r.levels), r.score, r.comment,
-                                        r.reason, r.created_at, r.source, r.answer_sha)
+        marks = _marks_of(conn, _course(settings), ids)
+    out = {}
+    for aid, history in marks.items():
+        own = [m for m in history if m.marker == marker and m.role in ("first", "second")]
+        if own:
+            out[aid] = own[-1]
     return out
