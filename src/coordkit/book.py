@@ -13,9 +13,34 @@ from .errors import ToolError
 from .facts import FactRegistry, load_facts
 
 
-def page_facts() -> FactRegistry:
-    """The facts registry, for a code cell in a book page (found from the page's folder upwards)."""
-    return load_facts(load_settings(find_root()).facts)
+def page_facts(embedded: str | None = None) -> FactRegistry:
+    """The facts registry, for a code cell in a book page. In the book, it is found from the page's
+    folder upwards (the checkout's pyproject.toml names it). In a notebook exported for a trainee's
+    JupyterLab (`coordkit book notebooks`), the page's facts are embedded in the notebook as the YAML
+    text of facts.yml entries and passed here, so neither a checkout nor datasets/ is needed."""
+    if embedded is None:
+        return load_facts(load_settings(find_root()).facts)
+    return facts_from_text(embedded, where="the facts cell at the top of this notebook")
+
+
+def facts_from_text(text: str, *, where: str) -> FactRegistry:
+    """A registry from the YAML text of facts.yml entries; errors name `where` and the entry."""
+    import yaml
+
+    from .errors import FactsError
+    from .facts import _check_entry
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FactsError(f"{where}: not valid YAML ({exc}); export the notebook again") from None
+    if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
+        raise FactsError(f"{where}: expected a 'facts:' list; export the notebook again")
+    facts = {}
+    for i, entry in enumerate(data["facts"]):
+        fact = _check_entry(entry, i, Path(where))
+        facts[fact.id] = fact
+    return FactRegistry(path=Path(where), facts=facts)
 
 
 def _first_problem(text: str) -> str:
