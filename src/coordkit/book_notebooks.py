@@ -25,7 +25,7 @@ from .facts import FactRegistry, load_facts, used_fact_ids
 
 EDITIONS = {"en": "book/modules", "ja": "book/ja/modules"}
 FACTS_NAME = "COORDKIT_FACTS"
-_ROLE = re.compile(r"\{(fact-text|fact|term|ref|doc|numref|abbr)\}`([^`]*)`")
+_ROLE = re.compile(r"\{(fact-text|fact|deadline|term|ref|doc|numref|abbr)\}`([^`]*)`")
 _LABEL_LINE = re.compile(r"^\(([A-Za-z0-9_.-]+)\)=\s*$", re.M)
 _QUOTED_ID = re.compile(r"""["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z-]+)\}[ \t]*(?P<arg>.*)$")
@@ -85,6 +85,11 @@ def _role_text(kind: str, body: str, *, registry: FactRegistry, titles: dict[str
                page: Path) -> str:
     if kind in ("fact", "fact-text"):
         return _fact_link(registry, body.strip(), full=kind == "fact-text", lang=lang, page=page)
+    if kind == "deadline":
+        from .book import deadline_text
+
+        fact, label = deadline_text(registry, body, lang=lang, where=str(page))
+        return f"[{label}]({fact.source})"
     explicit = re.match(r"^(.*?)\s*<([^>]+)>$", body, re.S)
     if explicit:                                   # {ref}`text <label>`, {term}`text <entry>`
         return explicit.group(1)
@@ -182,7 +187,7 @@ def export_page(page: Path, *, registry: FactRegistry, titles: dict[str, str], l
     nb = jupytext.reads(text, fmt="md:myst")
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     cited: list[str] = []
-    for fact_id in [*re.findall(r"\{fact(?:-text)?\}`([^`]*)`", text), *_QUOTED_ID.findall(code)]:
+    for fact_id in [*re.findall(r"\{(?:fact|fact-text|deadline)\}`\s*([^`\s]*)", text), *_QUOTED_ID.findall(code)]:
         if fact_id.strip() in registry and fact_id.strip() not in cited:
             cited.append(fact_id.strip())
     code_ids = set(_QUOTED_ID.findall(code)) & set(registry.facts)
