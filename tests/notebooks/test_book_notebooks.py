@@ -94,3 +94,12 @@ print(json.dumps(verdicts, ensure_ascii=False))
     right = [label for label, verdict in verdicts.items() if "正解" in verdict]
     assert right == [label for label in verdicts if label.endswith(expected)], verdicts
     assert all("もう一度" in verdict for label, verdict in verdicts.items() if label not in right)
+
+
+def test_an_unknown_page_is_one_line_naming_it_and_the_fix(root, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "coordkit", "--root", str(root), "book", "notebooks",
+                           "--out", str(tmp_path), "--page", "residence_cards"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "residence_cards" in lines[0] and "file stem" in lines[0], proc.stderr
+    assert not list(tmp_path.rglob("*.ipynb"))
