@@ -97,7 +97,7 @@ def test_a_marked_answer_shows_each_criterion_level_descriptor_and_comment(cours
     for crit in cell.criteria:
         top = crit.levels[-1]
         assert crit.ja in section and top.ja in section and top.en in section, crit.id
-        assert f"{top.points:.1f} / {crit.max_points:.1f}" in section, crit.id
+        assert f"{top.points:g} / {crit.max_points:g} 点" in section, crit.id
     assert "期限の根拠まで書けています。" in section
     assert "awaiting marking" not in section and "採点待ち" not in section
     assert f"{cell.max_points:.1f} / {cell.max_points:.1f} 点" in section
