@@ -245,3 +245,19 @@ def refresh_feedback(assignment: str, *, settings, students: list[str] | None = 
         result.regenerated = wanted
     result.seconds = time.perf_counter() - started
     return result
+
+
+def refresh_marked_feedback(settings, *, assignment: str | None = None) -> list[FeedbackRefresh]:
+    """`refresh_feedback` for `assignment`, or for every assignment of the course with answers allocated
+    for marking (what `coordkit mark feedback` runs after a marking session or a workbook import)."""
+    import sqlalchemy as sa
+
+    from .marking.core import _course, allocation_table, engine
+
+    if assignment:
+        assignments = [assignment]
+    else:
+        with engine(settings).connect() as conn:
+            assignments = sorted(conn.execute(sa.select(allocation_table.c.assignment).distinct().where(
+                allocation_table.c.course_id == _course(settings))).scalars())
+    return [refresh_feedback(a, settings=settings) for a in assignments]

@@ -186,3 +186,18 @@ def test_axe_finds_no_wcag_a_or_aa_violation_on_the_feedback_page(course, marked
     finally:
         context.close()
     assert not found, found
+
+
+def test_mark_feedback_after_a_session_rewrites_only_the_newly_marked_trainee(course, marked):
+    """Last in this file (it marks a second trainee). `coordkit mark feedback` (no assignment: every assignment allocated for marking)."""
+    from coordkit.feedback_page import refresh_marked_feedback
+    from coordkit.marking.core import answers, rubric_cell, save_mark
+
+    first = marked[0]
+    other = next(a for a in sorted(answers(course, ASSIGNMENT), key=lambda a: (a.student, a.grade_id))
+                 if a.student != first.student)
+    cell = rubric_cell(course, ASSIGNMENT, other.grade_id)
+    save_mark(course, other.id, "sato", {c.id: c.levels[0].points for c in cell.criteria}, "")
+    results = refresh_marked_feedback(course)
+    assert [(r.assignment, r.regenerated) for r in results] == [(ASSIGNMENT, [other.student])]
+    assert refresh_marked_feedback(course)[0].regenerated == []
