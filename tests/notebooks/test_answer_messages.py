@@ -109,7 +109,10 @@ def test_autograde_scores_the_malformed_zero_and_the_rest_full(course, engine):
     folder.mkdir(parents=True)
     shutil.copy(course["filled"], folder / f"{ASSIGNMENT}.ipynb")
     if engine == "coordkit":
-        grade_cohort([ASSIGNMENT], settings=settings, jobs=1, show_progress=False)
+        result = grade_cohort([ASSIGNMENT], settings=settings, jobs=1, show_progress=False)
+        outcome, = [o for o in result.outcomes if o.trainee_id == f"tr_{engine}"]
+        assert outcome.status == "graded"
+        assert not any("added by the trainee" in r for r in outcome.reasons), outcome.reasons   # the course's cell
     else:
         run_nbgrader(["autograde", ASSIGNMENT, "--create", "--student", f"tr_{engine}"], settings=settings,
                      log_name="autograde_stock")
