@@ -22,6 +22,15 @@ the source of an answer cell and returns the value of each answer line (`name = 
 with ast.literal_eval), and lists every other statement, which is not scored. In JupyterLab,
 answer() applies the same rule to the cell the trainee ran, so Validate says when an answer is
 written as code (a calculation, a function call) that the grader would not read.
+
+Where a malformed answer shows (every message names the notebook's own question and shows that
+question's example, never its key; Japanese first, then English):
+
+- in the trainee's own run (JupyterLab, Run All): under its question, and "Run All" goes on (answer()
+  prints the message and returns a Malformed value that no test accepts); the notebook's last cell
+  (check_answers) lists every malformed answer at once;
+- under nbgrader (validate, autograde; they set NBGRADER_EXECUTION) and in coordkit's grader (no
+  IPython): the test cell raises AnswerFormatError, so Validate lists each one and it scores 0.
 """
 
 from __future__ import annotations
