@@ -292,8 +292,10 @@ def _check(name: str, kind: str, namespace: dict, *, options: str, example: str 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name not in namespace:
-            _fail(name, kind, f"{name} の行が見つかりません。消してしまった場合は、元の行を書き直してください。",
-                  f"The line for {name} is missing; write it again.", example)
+            _fail(name, kind, f"{name} の答えが見つかりません。Run ▸ Run All Cells で全体を実行してください。"
+                  "答えの行を消してしまった場合は、元の行を書き直してください。",
+                  f"No answer {name} was found: run all cells (Run ▸ Run All Cells); if you deleted its line, "
+                  "write it again.", example)
         if _ran_as_code(name, namespace):
             _fail(name, kind, "答えは計算や関数ではなく、値をそのまま1行で書いてください（採点では値だけが読まれます）。",
                   "Write the answer itself on one line, not a calculation or code (grading reads only the value).",

@@ -94,7 +94,7 @@ def test_objects_that_pretend_to_equal_anything_are_not_answers(value, kind):
 
 
 def test_a_deleted_answer_line_is_reported_by_name():
-    with pytest.raises(AnswerFormatError, match="q2_where の行が見つかりません"):
+    with pytest.raises(AnswerFormatError, match="q2_where の答えが見つかりません。Run ▸ Run All Cells"):
         answer("q2_where", "choice", {})
 
 
