@@ -74,3 +74,30 @@ from coordkit.course_calendar import configure_late_penalty  # noqa: E402
 
 configure_late_penalty(c, os.environ.get("COORDKIT_CALENDAR") or os.path.join(
     c.CourseDirectory.root, os.pardir, "graders", "calendar.yml"))
+
+# Validate (`nbgrader validate`, and the Validate button, which runs the same Validator): what nbgrader
+# says around the cells it lists, in Japanese then English, with what to do. A test cell fails on a
+# malformed answer (coordkit.checks.answer raises under NBGRADER_EXECUTION) and its error is the
+# bilingual format message naming the question, with an example of that question's own, never the key.
+# The frame lines nbgrader prints per cell ("The following cell failed:") and the JupyterLab dialog's
+# texts are nbgrader's own and not configurable.
+c.Validator.failed_warning = (
+    "提出の前に直すところが {num_failed} か所あります。下に出るセルごとに直し、もう一度 Validate を押してください。"
+    "【問いの名前】と「例」が出ているものは、答えの書き方が違います。その問いの答えのセルを例のとおりに直してください。"
+    "「ここに回答を書いてください」のセル（You did not provide a response と出ます）は、文章の答えがまだ書かれていません。"
+    "セルをダブルクリックして答えを書いてください。このまま提出すると、その問いは 0 点になります。 / "
+    "{num_failed} cell(s) below need fixing before you submit; fix each one, then press Validate again. "
+    "Where a [question name] and an example are shown, the answer is not written in a form the grader can read: "
+    "correct that question's answer cell as the example shows. A cell saying \"Write your answer here\" "
+    "(\"You did not provide a response\") is a written answer not given yet: double-click it and write your "
+    "answer. If you submit as it is, those questions score 0.\n")
+c.Validator.changed_warning = (
+    "変更してはいけないセルが {num_changed} 個変更されています。そのセルは採点では元に戻されます。"
+    "Assignments タブで課題を取り直す（元のノートブックを別名で保存してから Fetch）か、講師に相談してください。 / "
+    "{num_changed} locked cell(s) have been changed; grading restores the originals. Fetch the assignment again "
+    "(after saving your notebook under another name) or ask your lecturer.\n")
+c.Validator.type_changed_warning = (
+    "{num_changed} 個のセルの種類（コード／マークダウン）が変わっています。下のセルを選び、ツールバーの種類を元に"
+    "戻してください（答えのセルは Code、文章の答えは Markdown）。そのままでは採点できません。 / "
+    "The type (Code or Markdown) of {num_changed} cell(s) has changed. Select each cell shown below and set its "
+    "type back in the toolbar (answer cells: Code; written answers: Markdown); otherwise it cannot be graded.\n")

@@ -379,6 +379,8 @@ class LiteralExecute(Preprocessor):
                     cell.outputs = [note_output("coordkit (grading note): " + "\n".join(said))]
                     notes.append(f"{gid}: " + "; ".join(said))
                 namespace.update(read.values)
+            elif gid in sources and sources[gid][0] == "code" and not meta.get("grade"):
+                continue                                   # the course's own cell (the answers check): not scored
             elif cell.source.strip():
                 cell.outputs = [note_output("coordkit (grading note): this cell was added by the trainee; "
                                             "it was not run and is not scored")]
