@@ -520,20 +520,22 @@ def _literal(value: Any) -> str:
 
 def example(item: Item) -> str:
     """The example shown in the answer cell, the header and the format messages. For choice and
-    order items it is a letter (an arrangement) of the item's own options that is not the key (chosen
-    by the grade_id, so it tells nothing about the key beyond that); for other kinds a fixed example
-    that no key may equal (checked in the content tests)."""
+    order items it is a letter (an arrangement) of the item's own options chosen by the grade_id alone,
+    never by the key: an example that always avoided the key would rule out an option (with four
+    options, a guess would be right one time in three instead of four). It may therefore equal the
+    key by chance, which tells the trainee nothing. Other kinds have a fixed example that no key may
+    equal (checked in the content tests)."""
+    pick = zlib.crc32(item.grade_id.encode())
     if item.kind == "choice":
-        others = [c for c in item.letters if c != item.key]
-        return '"' + others[zlib.crc32(item.grade_id.encode()) % len(others)] + '"'
+        letters = sorted(item.letters)
+        return '"' + letters[pick % len(letters)] + '"'
     if item.kind != "order":
         return EXAMPLES[item.kind]
-    letters = list(item.letters)
+    letters = sorted(item.letters)
     arrangements = [letters[i:] + letters[:i] for i in range(len(letters))]
     arrangements += [list(reversed(a)) for a in arrangements]
-    candidates = sorted({"-".join(a) for a in arrangements} - {item.key})
-    chosen = candidates[zlib.crc32(item.grade_id.encode()) % len(candidates)]
-    return '"' + ", ".join(chosen.split("-")) + '"'
+    candidates = sorted({", ".join(a) for a in arrangements})
+    return '"' + candidates[pick % len(candidates)] + '"'
 
 
 def hidden_test(item: Item) -> str:
