@@ -110,3 +110,25 @@ def test_a_postgresql_register_from_before_migrations_is_stamped_and_guarded(pos
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="keeps its history"):
             conn.execute("DELETE FROM certificate_events")
     assert check_register(register_url=url).ok
+
+
+def test_an_application_role_that_does_not_own_the_register_uses_it_but_cannot_unguard_it(postgres, register):
+    import psycopg
+
+    from coordkit.migrations import app_role_grants
+
+    postgres.psql(f"CREATE ROLE coordkit_app LOGIN PASSWORD '{postgres.password}'")
+    postgres.psql(";".join(app_role_grants("coordkit_app")), database="register_main")
+    url = postgres.url("register_main", user="coordkit_app")
+    with open_register(url) as reg:                              # at the head: opening needs no DDL
+        assert not reg.migrated.changed
+        cert = reg.add(**person("tr003"))
+        reg.renew(cert.certificate_id, on=D(2028, 1, 10), validity_years=3)
+    assert check_register(register_url=url).ok
+    with psycopg.connect(postgres.url("register_main", user="coordkit_app")) as conn:
+        for statement in ("DROP TRIGGER certificate_events_no_update ON certificate_events",
+                          "ALTER TABLE certificate_events DISABLE TRIGGER ALL",
+                          "DELETE FROM certificate_events"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+            conn.rollback()

@@ -423,3 +423,12 @@ def test_raw_sql_cannot_change_or_delete_the_history(chained, statement):
     with pytest.raises(sqlite3.IntegrityError, match="keeps its history"):
         _sql(chained["url"], statement)
     assert check_register(register_url=chained["url"], head=chained["head"]).ok
+
+
+def test_a_role_name_that_is_not_plain_is_refused_before_any_sql():
+    from coordkit.errors import ConfigError
+    from coordkit.migrations import app_role_grants
+
+    assert "GRANT SELECT, INSERT ON certificate_events TO coordkit_app" in app_role_grants("coordkit_app")
+    with pytest.raises(ConfigError, match="not a plain PostgreSQL role name"):
+        app_role_grants("app; DROP TABLE certificates")

@@ -116,3 +116,21 @@ def schema_summary(engine) -> dict:
         for table in out.values():
             table["triggers"] = sorted(table.get("triggers", []))
     return out
+
+
+def app_role_grants(role: str) -> list[str]:
+    """The SQL (PostgreSQL) that lets `role` use the register without owning it: read, add
+    certificates and events, update a certificate (renewal, amendment); no UPDATE or DELETE of the
+    history, no DELETE of a certificate, and, not being the owner, no way to drop the triggers.
+    Run it as the owner after `upgrade head`; then point coordkit's register_url at `role`."""
+    import re
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{role!r} is not a plain PostgreSQL role name (lower-case letters, digits, _)")
+    return [f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT ON {VERSION_TABLE} TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE ON certificates TO {role}",
+            f"GRANT SELECT, INSERT ON certificate_events TO {role}",
+            f"GRANT USAGE ON SEQUENCE certificate_events_seq_seq TO {role}"]
