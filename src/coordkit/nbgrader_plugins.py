@@ -1,10 +1,14 @@
-"""nbgrader plug-ins, wired in assignments/nbgrader_config.py (feedback) and coordkit.grading
-(autograde).
+"""nbgrader plug-ins, wired in assignments/nbgrader_config.py (autograde and feedback; coordkit.grading
+adds its notes files and, for `--engine kernel`, the sandboxed kernel).
 
 Autograde without running the trainee's code (LiteralExecute, in place of nbgrader's Execute): each
 autograded answer is read from its answer cell as data (coordkit.checks.read_answer_cell), and the
 assignment's test cells, taken from the gradebook (the course's own code, hidden tests included),
-run in the grading process against those values only. The test cells' outputs it writes are what
+run against those values only, in a separate process (a fork of the grader made before anything of
+the submission is used, with CPU, memory and time limits: run_tests_apart), so the process that
+writes the gradebook runs no test. The course's nbgrader_config.py puts LiteralExecute in place of
+Execute, so plain `nbgrader autograde` and Formgrader's autograde button grade exactly as
+`coordkit grade` does. The test cells' outputs it writes are what
 nbgrader's SaveAutoGrades scores (an error scores 0; a number is partial credit; nothing is full
 marks), so the gradebook, checksums and feedback stay nbgrader's. Anything else in an answer cell and
 every cell the trainee added is not run and not scored: it is listed in a note on the cell (the

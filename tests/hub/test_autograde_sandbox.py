@@ -101,3 +101,28 @@ def test_the_lecturer_sees_that_the_code_was_not_run(graded):
     path = graded["by_hand"].course_root / "autograded" / "h_checker_wrong" / ID / f"{ID}.ipynb"
     text = path.read_text(encoding="utf-8")
     assert "coordkit (grading note)" in text and "not an answer line; not run, not scored" in text
+
+
+# --- the separate test process (no course needed) ----------------------------------------------------
+
+def test_tests_run_apart_score_like_tests_run_in_process():
+    from coordkit.nbgrader_plugins import run_tests, run_tests_apart
+
+    tests = [("q1", "assert q1 == 'a'"), ("q2", "assert q2 == 2, 'wrong'"), ("q3", "0.5")]
+    values = {"q1": "a", "q2": 3}
+    assert run_tests_apart(tests, values) == run_tests(tests, values) == [
+        ("pass", None), ("error", ("AssertionError", "wrong", ["AssertionError: wrong"])), ("result", "0.5")]
+
+
+def test_a_test_that_never_ends_or_exhausts_memory_scores_zero_and_the_grader_goes_on():
+    import os
+
+    from coordkit.nbgrader_plugins import run_tests_apart
+
+    looped = run_tests_apart([("q1", "while True: pass"), ("q2", "pass")], {}, seconds=2)
+    assert [kind for kind, _ in looped] == ["error", "error"] and "longer than 2 s" in looped[0][1][1]
+    hungry = run_tests_apart([("q1", "x = bytearray(4 * 1024**3)")], {}, memory_bytes=1024**3)
+    assert hungry[0][0] == "error"
+    marker = "COORDKIT_TEST_PROCESS_MARK"
+    run_tests_apart([("q1", f"import os; os.environ[{marker!r}] = '1'")], {})
+    assert marker not in os.environ                  # nothing a test changes reaches the grading process
