@@ -4,8 +4,8 @@ adds its notes files and, for `--engine kernel`, the sandboxed kernel).
 Autograde without running the trainee's code (LiteralExecute, in place of nbgrader's Execute): each
 autograded answer is read from its answer cell as data (coordkit.checks.read_answer_cell), and the
 assignment's test cells, taken from the gradebook (the course's own code, hidden tests included),
-run against those values only, in a separate process (a fork of the grader made before anything of
-the submission is used, with CPU, memory and time limits: run_tests_apart), so the process that
+run against those values only, in a separate process (a fork of the grader that holds nothing of the
+submission but those literal values, with CPU, memory and time limits: run_tests_apart), so the process that
 writes the gradebook runs no test. The course's nbgrader_config.py puts LiteralExecute in place of
 Execute, so plain `nbgrader autograde` and Formgrader's autograde button grade exactly as
 `coordkit grade` does. The test cells' outputs it writes are what
