@@ -2,14 +2,21 @@
 grades through the course's nbgrader_config.py with coordkit's LiteralExecute: no trainee code runs,
 and every per-cell score equals `coordkit grade`'s, for honest and hostile submissions alike. A
 hostile answer cell (a shell command, a checker replaced by one that accepts anything) changes no
-score, and its side effect never happens. Runs the real nbgrader CLI on a small scratch course."""
+score, and its side effect never happens. Runs the real nbgrader CLI, and the real Formgrader (a
+Jupyter server with nbgrader's extensions, sent the request its autograde button sends), on copies
+of a small scratch course."""
 
 from __future__ import annotations
 
 import copy
 import json
+import secrets
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -67,10 +74,49 @@ def graded(tmp_path_factory, settings, facts):
     proc = subprocess.run([str(nbgrader), "autograde", ID, "--create"], cwd=by_hand.course_root,
                           env=tool_env(by_hand), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    by_button = copy_course(work / "by_button", settings=course)
+    button = _formgrader_autograde(by_button, sorted(honest + list(hostile)))
     result = grade_cohort([ID], settings=course, jobs=1, show_progress=False)
     auto = [i.grade_id for i in bank.items if i.auto]
-    return {"course": course, "by_hand": by_hand, "result": result, "honest": honest, "outside": outside,
+    return {"course": course, "by_hand": by_hand, "by_button": by_button, "button": button, "result": result, "honest": honest, "outside": outside,
             "full": sum(i.points for i in bank.items if i.auto), "auto": auto, "log": proc.stdout + proc.stderr}
+
+
+def _formgrader_autograde(settings, trainees: list[str]) -> dict[str, dict]:
+    """Formgrader's autograde button, pressed for each trainee: the real Formgrader (a Jupyter server
+    with nbgrader's extensions, started in the course folder as a lecturer starts it) and the
+    request the button sends. Returns trainee -> Formgrader's answer."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={settings.course_root}"],
+        cwd=settings.course_root, env=tool_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=5):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, "the Jupyter server with Formgrader did not start"
+                time.sleep(0.25)
+        answers = {}
+        for trainee in trainees:
+            request = urllib.request.Request(f"{base}/formgrader/api/submission/{ID}/{trainee}/autograde",
+                                             data=b"", method="POST", headers=headers)
+            with urllib.request.urlopen(request, timeout=600) as resp:
+                answers[trainee] = json.loads(resp.read())
+        return answers
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _scores(settings):
@@ -83,6 +129,13 @@ def test_nbgrader_autograde_by_hand_gives_coordkit_grades_scores_cell_by_cell(gr
     assert set(by_hand.trainee_id) == set(graded["honest"]) | {"h_shell_right", "h_checker_wrong"}
     assert len(by_hand) == len(ours) > 0
     assert by_hand.equals(ours), by_hand.compare(ours)
+
+
+def test_formgraders_autograde_button_gives_coordkit_grades_scores_cell_by_cell(graded):
+    assert all(answer["success"] for answer in graded["button"].values()), graded["button"]
+    by_button, ours = _scores(graded["by_button"]), _scores(graded["course"])
+    assert len(by_button) == len(ours) > 0
+    assert by_button.equals(ours), by_button.compare(ours)
 
 
 def test_hostile_answers_score_what_their_answer_lines_give(graded):
