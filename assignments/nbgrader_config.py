@@ -53,20 +53,23 @@ feedback_page.configure(c)
 
 # Nothing a trainee wrote reaches the lecturer's browser as active content (Formgrader, feedback):
 # after nbgrader restores the locked cells, SanitizeSubmission drops outputs, attachments, raw cells,
-# foreign metadata and HTML in the trainee's markdown; after scoring (when nbgrader runs the
-# notebook by hand: `coordkit grade` does not run it at all), SanitizeOutputs keeps of the outputs
-# only what a test cell's score needs, before the notebook is written. See coordkit/nbgrader_plugins.py.
+# foreign metadata and HTML in the trainee's markdown. See coordkit/nbgrader_plugins.py.
+# No trainee code runs on any path (`coordkit grade`, plain `nbgrader autograde`, Formgrader's
+# autograde button): LiteralExecute replaces nbgrader's Execute; it reads each answer as a literal
+# and runs the course's tests (from the gradebook) in a separate process against those values, so
+# every path gives the same per-cell scores. (`coordkit grade --engine kernel` swaps it back for a
+# kernel confined by coordkit.sandbox, followed by SanitizeOutputs.)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
-                                    DeduplicateIds, Execute, IgnorePattern, LimitOutput, OverwriteCells,
+                                    DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 
-from coordkit.nbgrader_plugins import SanitizeOutputs, SanitizeSubmission  # noqa: E402
+from coordkit.nbgrader_plugins import LiteralExecute, SanitizeSubmission  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       SanitizeSubmission, CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, SanitizeOutputs, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [LiteralExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # Late submissions: due dates come from the course calendar (graders/calendar.yml, written into the
 # gradebook by `coordkit release`); the penalty rule from the same file, applied by nbgrader's autograde
 # through coordkit's late-penalty plug-in.

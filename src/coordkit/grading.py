@@ -581,8 +581,9 @@ def grade_submission(task: dict) -> dict:
 
         from .nbgrader_plugins import LiteralExecute, SanitizeOutputs, SanitizeSubmission
 
-        def is_execute(p):
-            return p is Execute or p in ("nbgrader.preprocessors.Execute", "nbgrader.preprocessors.execute.Execute")
+        def is_execute(p):        # nbgrader's Execute, or LiteralExecute (nbgrader_config.py's, since #13)
+            return p in (Execute, LiteralExecute) or p in ("nbgrader.preprocessors.Execute",
+                                                          "nbgrader.preprocessors.execute.Execute")
 
         if engine == "literal":
             replace = [LiteralExecute]
