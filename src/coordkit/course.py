@@ -126,10 +126,21 @@ class GradeResult:
     reused: list[str] = field(default_factory=list)
 
 
+def stock_autograde_steps() -> list[str]:
+    """Command-line options that give `nbgrader autograde` nbgrader's own steps (its Execute runs the
+    notebook) instead of the course's (answers read as data): for the benchmarks and the tests that
+    compare coordkit with stock nbgrader."""
+    from nbgrader.converters import Autograde
+
+    return [f"--Autograde.autograde_preprocessors={p.__module__}.{p.__name__}"
+            for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+
+
 def autograde(assignment: str, *, settings: Settings,
-              tick: Callable[[str], None] | None = None) -> GradeResult:
+              tick: Callable[[str], None] | None = None, stock: bool = False) -> GradeResult:
     """`nbgrader autograde <assignment> --create` over every submission; submissions already graded
-    and not resubmitted since are reused. `tick(student)` is called as each one finishes."""
+    and not resubmitted since are reused. `tick(student)` is called as each one finishes. With `stock`,
+    nbgrader's own autograde steps run instead of the course's (see stock_autograde_steps)."""
     result = GradeResult(assignment)
 
     def on_line(line: str) -> None:
@@ -140,8 +151,8 @@ def autograde(assignment: str, *, settings: Settings,
                 if tick:
                     tick(m.group(1))
 
-    run_nbgrader(["autograde", assignment, "--create"], settings=settings, log_name=f"autograde_{assignment}",
-                 on_line=on_line)
+    run_nbgrader(["autograde", assignment, "--create", *(stock_autograde_steps() if stock else [])],
+                 settings=settings, log_name=f"autograde_{assignment}", on_line=on_line)
     return result
 
 

@@ -46,10 +46,11 @@ def base(tmp_path_factory, settings, banks):
 
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory, base):
-    """The same submissions graded by stock `nbgrader autograde`, one assignment after another."""
+    """The same submissions graded by stock `nbgrader autograde` (nbgrader's own steps: its Execute runs
+    each notebook), one assignment after another."""
     copy = copy_course(tmp_path_factory.mktemp("stock"), settings=base)
     for assignment in GRADED:
-        autograde(assignment, settings=copy)
+        autograde(assignment, settings=copy, stock=True)
     return export_scores(settings=copy, assignments=GRADED)
 
 

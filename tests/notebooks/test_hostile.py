@@ -258,7 +258,7 @@ def graded(tmp_path_factory, settings, facts):
     course = scratch_course(work / "course", settings=settings, banks=[bank], trainees=4, seed=5)
     honest = sorted(p.name for p in (course.course_root / "submitted").iterdir())
     stock = copy_course(work / "stock", settings=course)
-    autograde(ID, settings=stock)
+    autograde(ID, settings=stock, stock=True)       # nbgrader's own steps, honest submissions only
     outside = work / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("not for trainees", encoding="utf-8")

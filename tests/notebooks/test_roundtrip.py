@@ -132,10 +132,10 @@ def test_a_test_cell_writing_to_stderr_still_scores_full_marks(course):
     assert _score(course["scores"], "key", NOISY, item).score == 2
 
     # stock nbgrader (its own Execute, which runs the notebook; IgnorePattern off) would have scored it zero
-    from nbgrader.converters import Autograde
 
-    stock_steps = [f"--Autograde.autograde_preprocessors={p.__module__}.{p.__name__}"
-                   for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    from coordkit.course import stock_autograde_steps
+
+    stock_steps = stock_autograde_steps()
     run_nbgrader(["autograde", NOISY, "--force", "--IgnorePattern.enabled=False", *stock_steps],
                  settings=course["settings"], log_name="autograde_noisy_stock")
     stock = export_scores(settings=course["settings"], assignments=[NOISY])
