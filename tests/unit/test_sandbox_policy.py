@@ -150,3 +150,38 @@ def test_the_summary_says_which_layers_were_active():
     assert "no Landlock on this system" in sandbox.describe({"audit_hook": True})
     assert "NO audit hook" in sandbox.describe({"landlock_abi": 3})
 
+
+# --- the private jupyter_client interfaces the grader side relies on (see the sandbox module docstring) ---
+
+PRIVATE_USED = {"_handle_kernel_info_reply", "_async_wait"}
+
+
+def test_the_sandbox_uses_no_other_private_jupyter_interface():
+    """Every private name the grader side defines or calls that jupyter_client, nbclient or nbgrader also
+    has (an override or a call of theirs) is one of the two the module docstring explains."""
+    import inspect
+    import re
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+    from nbgrader.preprocessors import Execute
+
+    source = inspect.getsource(sandbox.execute_preprocessor)
+    names = set(re.findall(r"def (_[a-z]\w*)", source)) | set(re.findall(r"(?:self|super\(\))\.(_[a-z]\w*)", source))
+    theirs = {n for n in names if any(hasattr(c, n) for c in (AsyncKernelClient, AsyncKernelManager, Execute))}
+    assert theirs == PRIVATE_USED, f"private jupyter interfaces beyond the documented ones: {theirs - PRIVATE_USED}"
+    for name in PRIVATE_USED:
+        assert name in sandbox.__doc__
+
+
+def test_the_private_jupyter_client_methods_exist_in_the_pinned_version():
+    import inspect
+
+    from jupyter_client import manager
+    from jupyter_client.client import KernelClient
+
+    assert list(inspect.signature(KernelClient._handle_kernel_info_reply).parameters) == ["self", "msg"]
+    wait = inspect.signature(manager.AsyncKernelManager._async_wait).parameters
+    assert wait["pollinterval"].default == 0.1
+    assert "self._async_wait(pollinterval=pollinterval)" in inspect.getsource(manager)   # how shutdown calls it
+    assert "self._handle_kernel_info_reply(msg)" in inspect.getsource(KernelClient._async_wait_for_ready)
