@@ -473,9 +473,13 @@ def wide_scores(scores, *, assignment: str, kind: str | None = "auto"):
     return table.sort_index(axis=1), max_marks.reindex(sorted(max_marks.index))
 
 
-def headline(cohort: Cohort, *, pass_mark: float = 60.0) -> dict:
+def headline(cohort: Cohort, *, pass_mark: float | None = None) -> dict:
     """The cohort's headline figures: trainees, submissions, mean autograded score (%), share at or
-    above `pass_mark` percent (an assumption: the official pass mark is not published)."""
+    above `pass_mark` percent (default: the certification rule's, coordkit.rule.DEFAULT_PASS_PERCENT;
+    an assumption: the official pass mark is not published)."""
+    from .rule import DEFAULT_PASS_PERCENT
+
+    pass_mark = DEFAULT_PASS_PERCENT if pass_mark is None else float(pass_mark)
     scores = cohort.scores
     auto = scores[scores["kind"] == "auto"]
     per = auto.groupby(["trainee_id", "assignment"])[["score", "max_score"]].sum()
@@ -569,11 +573,16 @@ def assignment_percent(cohort: Cohort, assignment: str, *, include_manual: bool 
     return (100 * wide.sum(axis=1, min_count=len(wide.columns)) / float(max_marks.sum())).rename(assignment)
 
 
-def gate_check(cohort: Cohort, *, pass_mark: float = 60.0):
+def gate_check(cohort: Cohort, *, pass_mark=None):
     """The gate decisions in enrolment.csv against the marks in the gradebook: for each gate with
-    scores, trainees with a decision, with a complete mark, and disagreements (passed below
-    `pass_mark` percent, or failed at or above it)."""
+    scores, trainees with a decision, with a complete mark, and disagreements (passed below the
+    gate's pass mark, or failed at or above it). `pass_mark`: as coordkit.rule.gate_pass_marks takes
+    it (None: the certification rule's marks; a number: every gate; a mapping: rule overrides)."""
     import pandas as pd
+
+    from .rule import gate_pass_marks
+
+    marks = gate_pass_marks(pass_mark)
 
     rows = []
     for gate in GATES:
@@ -583,7 +592,7 @@ def gate_check(cohort: Cohort, *, pass_mark: float = 60.0):
         pct = assignment_percent(cohort, gate).reindex(decided.index)
         known = pct.notna()
         passed = decided == "passed"
-        disagree = known & (passed != (pct >= pass_mark))
+        disagree = known & (passed != (pct >= marks[gate]))
         rows.append({"gate": gate, "decided": int(len(decided)), "with_complete_mark": int(known.sum()),
                      "disagreements": int(disagree.sum()),
                      "examples": ", ".join(sorted(disagree[disagree].index)[:5])})

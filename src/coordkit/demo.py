@@ -37,6 +37,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     from .facts import load_facts
     from .grading import grade_cohort
     from .report import run_evaluation
+    from .rule import gate_pass_marks
     from .simulate import simulate_cohort
 
     if trainees <= 0:
@@ -154,5 +155,6 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     say(f"      {result.certified} of {len(certified.decisions)} certified; certificates in "
         f"{settings.course_root / 'certificates'}")
     result.seconds["certify"] = time.perf_counter() - t
-    result.headline = headline(load_cohort(sim.out_dir, name=cohort))
+    result.headline = headline(load_cohort(sim.out_dir, name=cohort),
+                               pass_mark=gate_pass_marks(settings.certification)["completion_test"])
     return result
