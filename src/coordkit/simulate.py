@@ -42,17 +42,18 @@ from .banks import Bank, Item
 from .config import Settings
 from .errors import CoordkitError, OutputError
 from .rule import DEFAULT_PASS_PERCENT, gate_pass_marks
+from .vocab import GATES
 
 PASS_MARK = DEFAULT_PASS_PERCENT   # the rule's default (coordkit.rule), kept for this module's importers
 
 # Weights follow the prefectures with the most foreign residents (end of 2024, curriculum §8.1)
 # and a tail of other prefectures; they shape the synthetic cohort, nothing more.
-PREFECTURES = {
+PREFECTURE_WEIGHTS = {  # keys: coordkit.vocab.PREFECTURES
     "東京都": 19.6, "大阪府": 8.9, "愛知県": 8.8, "神奈川県": 7.8, "埼玉県": 7.0, "千葉県": 5.5,
     "兵庫県": 3.5, "静岡県": 3.0, "福岡県": 2.9, "茨城県": 2.8, "群馬県": 2.0, "岐阜県": 1.8,
     "三重県": 1.8, "広島県": 1.6, "京都府": 1.6, "長野県": 1.0, "北海道": 1.4, "宮城県": 0.7,
 }
-ORG_TYPES = {  # who may train: counters run by national or local government, or commissioned by them
+ORG_TYPE_WEIGHTS = {  # keys: coordkit.vocab.ORG_TYPES; who may train: counters run by national or local government, or commissioned by them
     "municipality": 0.45, "prefecture": 0.20, "designated_city": 0.15,
     "international_association": 0.15, "national_government": 0.05,
 }
@@ -203,8 +204,8 @@ def make_trainees(n: int, *, seed: int) -> list[Trainee]:
         years = round(float(1 + rng.gamma(2.0, 2.5)), 1)   # at least about a year of counter experience
         # experienced counter staff, screened on experience: a little above the banks' typical trainee
         theta = float(rng.normal(0.5, 0.85) + 0.25 * math.log(years))
-        trainees.append(Trainee(trainee_id=f"tr{i:03d}", prefecture=_choice(rng, PREFECTURES),
-                                org_type=_choice(rng, ORG_TYPES), years_experience=years,
+        trainees.append(Trainee(trainee_id=f"tr{i:03d}", prefecture=_choice(rng, PREFECTURE_WEIGHTS),
+                                org_type=_choice(rng, ORG_TYPE_WEIGHTS), years_experience=years,
                                 first_language=_choice(rng, FIRST_LANGUAGES), theta=round(theta, 3)))
     return trainees
 
@@ -363,7 +364,7 @@ def rubric_marks(bank: Bank, ids, theta, *, rng, raters: int, severity):
 def _bank_stage(bank: Bank) -> str:
     """The stage at which a bank is submitted: the gates by id, reports at the end of the practice,
     the renewal training never (RENEWAL_BANKS), case studies by everyone (in Training Program 1)."""
-    if bank.id in ("tp1_check", "completion_test"):
+    if bank.id in GATES:
         return bank.id
     if bank.id in RENEWAL_BANKS:
         return "renewal"
