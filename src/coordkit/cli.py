@@ -134,18 +134,19 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .course import release_assignments
+    from .course import release_assignments, step_path
 
     settings = _settings(args)
     _check_gradebook(settings)
     result = release_assignments(_banks(settings, args.assignments), settings=settings, force=args.force)
     print(f"released: {', '.join(result.released) or '-'}; unchanged: {', '.join(result.reused) or '-'} "
-          f"-> {settings.course_root / 'release'}")
+          f"-> {step_path(settings, 'release')}")
     return 0
 
 
 def cmd_grade(args) -> int:
     from .banks import bank_paths
+    from .course import step_path
     from .errors import AssignmentError
     from .grading import GradingError, grade_cohort
     from .sandbox import Limits
@@ -171,7 +172,7 @@ def cmd_grade(args) -> int:
     result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits,
                           engine=args.engine)
     print("\n".join(result.summary_lines()))
-    print(f"feedback: {settings.course_root / 'feedback'}")
+    print(f"feedback: {step_path(settings, 'feedback')}")
     return 0
 
 
