@@ -51,7 +51,7 @@ def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Pat
     return {"pass_mark": gate_pass_marks(settings.certification)["completion_test"],
             "data_dir": str(data_dir), "cohort": cohort, "figures_dir": str(figures),
             "facts_path": str(settings.facts), "items_dir": str(settings.items_dir),
-            "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.root / "book" / "syllabus.yml")}
+            "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.syllabus)}
 
 
 def combine_notebooks(executed: list, *, title: str, intro: str):

@@ -719,8 +719,8 @@ def write_tables(tables: dict, out_dir: Path) -> dict[str, Path]:
 def survey_modules(settings: Settings, banks: Iterable[Bank]) -> list[str]:
     """The modules of the reaction survey: the syllabus units taught (the 15 TP1 subjects, the
     practice and Training Program 2) from book/syllabus.yml, or the banks' units without it."""
-    path = settings.root / "book" / "syllabus.yml"
-    if path.is_file():
+    path = settings.syllabus
+    if path is not None and path.is_file():
         from .syllabus import load_syllabus
 
         return [u.code for u in load_syllabus(path) if u.kind in ("subject", "practice", "group_training")]

@@ -95,3 +95,21 @@ def test_the_certification_module_keeps_its_import_paths():
 
     assert certification.CertificationRule is rule.CertificationRule and certification.rule_for is rule.rule_for
     assert "validity_years" in RULE_KEYS
+
+
+def test_the_syllabus_path_is_a_setting(tmp_path, settings, root):
+    assert settings.syllabus == root / "book" / "syllabus.yml"
+    moved = load_settings(checkout(tmp_path, 'syllabus = "content/units.yml"\n'))
+    assert moved.syllabus == tmp_path / "content" / "units.yml"
+    from coordkit.report import _parameters
+
+    assert _parameters(moved, data_dir=tmp_path, cohort="x", figures=tmp_path)["syllabus_path"] == str(moved.syllabus)
+
+
+def test_a_build_dir_jupyter_book_would_ignore_is_named(tmp_path):
+    text = (BASE + "").replace('build_dir = "_build"', 'build_dir = "site"')
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"build_dir = 'site' must be a folder named _build"):
+        load_settings(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(text.replace('"site"', '"site/_build"'), encoding="utf-8")
+    assert load_settings(tmp_path).build_dir == tmp_path / "site" / "_build"
