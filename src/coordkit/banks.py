@@ -63,15 +63,11 @@ from .checks import EXAMPLES, KINDS, normalize
 from .errors import AssignmentError, CoordkitError
 from .facts import FactRegistry, deadline, due_date, read_yaml
 from .rubrics import Rubric, check_rubric, load_rubric, render_markdown
+from .vocab import COMPETENCIES, LIFE_DOMAINS as DOMAINS  # competencies and life domains (curriculum §5)
 
 AUTO_KINDS = KINDS
 ASSIGNMENT_KINDS = ("case_study", "test", "report")
 CYCLES = ("training", "renewal")   # the certification training, or renewal training for the certified
-COMPETENCIES = ("C1", "C2", "C3", "C4")
-# Life domains (shared/domain/curriculum.md section 5).
-DOMAINS = ("residence", "registration", "labour", "health", "pension", "tax", "childbirth", "childcare",
-           "education", "family", "dv", "human_rights", "housing", "welfare", "disaster", "consumer",
-           "language")
 _UNIT = re.compile(r"^(TP1-[A-E][1-9]|PRACTICE|TP2)$")
 _GRADE_ID = re.compile(r"^q\d+_[a-z0-9_]+$")
 _TEMPLATE = re.compile(r"\{\{\s*(fact|key)\s*:\s*([A-Za-z0-9_.]+)\s*(?::\s*(ja|en)\s*)?\}\}")

@@ -1,6 +1,7 @@
 """Certification as a rule: who is certified, who is refused and why, and who may renew.
 
-The rule lives in one place, `CertificationRule`. A trainee is certified when every gate is passed
+The rule lives in one place, `CertificationRule` in coordkit.rule (re-exported here), overridable in
+pyproject.toml under [tool.coordkit.certification]. A trainee is certified when every gate is passed
 (curriculum §3: TP1 confirmation test -> practical exercises -> Training Program 2 -> completion
 test -> certification):
 
@@ -33,81 +34,18 @@ repeat between cohorts; certificate ids do not).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from .config import Settings
-from .errors import ConfigError, DatasetError
+from .errors import DatasetError
 from .register import Certificate, default_register_url, open_register, split_fields
 
-VALIDITY_FACT = "program.certificate_validity_years"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CertificationRule:
-    """The certification and renewal rule, configured once. Pass marks are percentages of an
-    assignment's maximum score; a trainee passes at or above the mark."""
-
-    validity_years: int                            # from datasets/facts.yml, VALIDITY_FACT
-    tp1_check: str = "tp1_check"
-    tp1_check_pass_percent: float = 60.0           # ASSUMPTION (Appendix A placeholder 60-70 %)
-    practice_report: str = "practice_report"
-    practice_report_pass_percent: float = 60.0     # ASSUMPTION: "accepted" = fully graded, at or above this
-    tp2_attendance_percent: float = 100.0          # ASSUMPTION: every Training Program 2 session attended
-    completion_test: str = "completion_test"
-    completion_test_pass_percent: float = 60.0     # ASSUMPTION (Appendix A placeholder 60-70 %)
-    renewal_refresher: str = "renewal_refresher"
-    renewal_refresher_pass_percent: float = 60.0   # ASSUMPTION
-    case_meeting: str = "case_meeting"
-    case_meeting_pass_percent: float = 60.0        # ASSUMPTION
-    renewal_opens_days: int = 365                  # ASSUMPTION: renewal possible this many days before expiry
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name.endswith("_percent"):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-                    raise ConfigError(f"certification rule: {f.name} = {value!r} must be a number from 0 to 100")
-            elif f.name in ("validity_years", "renewal_opens_days"):
-                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise ConfigError(f"certification rule: {f.name} = {value!r} must be a positive whole number")
-            elif not isinstance(value, str) or not value:
-                raise ConfigError(f"certification rule: {f.name} = {value!r} must be an assignment id")
-
-    def is_default(self, name: str) -> bool:
-        """True when `name` still has its default value, i.e. is a project assumption."""
-        f = next(f for f in dataclasses.fields(self) if f.name == name)
-        return f.default is not dataclasses.MISSING and getattr(self, name) == f.default
-
-    def mark_label(self, name: str) -> str:
-        unit = "%" if name.endswith("_percent") else " days"
-        return f"{getattr(self, name):g}{unit}" + (" (assumed default)" if self.is_default(name) else "")
-
-    def assumptions(self) -> list[str]:
-        """The defaults still in force, for printing next to results."""
-        return [f"{f.name} = {getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                if f.name.endswith(("_percent", "_days")) and self.is_default(f.name)]
-
-
-def default_rule(*, facts, overrides: Mapping[str, Any] | None = None) -> CertificationRule:
-    """The rule with its validity from the facts registry and `overrides` (e.g. a
-    [tool.coordkit.certification] table) applied; an unknown key is an error naming the known ones."""
-    known = {f.name for f in dataclasses.fields(CertificationRule)}
-    overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"certification rule: unknown key(s) {unknown}; known keys are {sorted(known)}")
-    values = {"validity_years": facts.value(VALIDITY_FACT), **overrides}
-    return CertificationRule(**values)
-
-
-def rule_for(settings: Settings, *, facts) -> CertificationRule:
-    """The rule of this checkout: the defaults above, overridden by a `certification` table in
-    [tool.coordkit] once Settings has one (e.g. certification = {completion_test_pass_percent = 70})."""
-    return default_rule(facts=facts, overrides=getattr(settings, "certification", None))
+# The rule itself lives in coordkit.rule (light, so that config can check it); re-exported here.
+from .rule import (DEFAULT_PASS_PERCENT, VALIDITY_FACT, CertificationRule, default_rule,  # noqa: E402,F401
+                   rule_for)
 
 
 def validity_notes(rule: CertificationRule, facts) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import CoordkitError
+from .errors import CoordkitError, debug_report, debug_requested
 
 
 def _settings(args):
@@ -134,18 +134,19 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .course import release_assignments
+    from .course import release_assignments, step_path
 
     settings = _settings(args)
     _check_gradebook(settings)
     result = release_assignments(_banks(settings, args.assignments), settings=settings, force=args.force)
     print(f"released: {', '.join(result.released) or '-'}; unchanged: {', '.join(result.reused) or '-'} "
-          f"-> {settings.course_root / 'release'}")
+          f"-> {step_path(settings, 'release')}")
     return 0
 
 
 def cmd_grade(args) -> int:
     from .banks import bank_paths
+    from .course import step_path
     from .errors import AssignmentError
     from .grading import GradingError, grade_cohort
     from .sandbox import Limits
@@ -171,7 +172,7 @@ def cmd_grade(args) -> int:
     result = grade_cohort(ids, settings=settings, jobs=args.jobs, force=args.force, limits=limits,
                           engine=args.engine)
     print("\n".join(result.summary_lines()))
-    print(f"feedback: {settings.course_root / 'feedback'}")
+    print(f"feedback: {step_path(settings, 'feedback')}")
     return 0
 
 
@@ -276,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
         "case studies and the cohort evaluation."))
     parser.add_argument("--root", help="the coordkit checkout (default: found upwards from here)")
+    parser.add_argument("--debug", action="store_true",
+                        help="after a one-line error, print its full cause chain with tracebacks "
+                             "(also: environment variable COORDKIT_DEBUG=1)")
     parser.add_argument("--course-id", metavar="ID",
                         help="work in the course of this cohort (coordkit course create ID); default: the "
                              "checkout's own course (course_root)")
@@ -405,10 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = debug_requested(args.debug)
     try:
         return args.func(args)
     except CoordkitError as exc:
-        print(f"coordkit: error: {exc}", file=sys.stderr)
+        _print_error(str(exc), exc, debug=debug)
         return 1
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached is one line too
         sqlalchemy = sys.modules.get("sqlalchemy.exc")
@@ -416,12 +421,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
         url = getattr(args, "db_url", None) or "the gradebook in pyproject.toml [tool.coordkit] db_url"
-        print(f"coordkit: error: cannot use the database {url} ({detail}); check the URL (--db-url) and that "
-              "the database is reachable", file=sys.stderr)
+        _print_error(f"cannot use the database {url} ({detail}); check the URL (--db-url) and that "
+                     "the database is reachable", exc, debug=debug)
         return 1
     except KeyboardInterrupt:
         print("coordkit: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+
+
+def _print_error(message: str, exc: BaseException, *, debug: bool) -> None:
+    """One line on stderr; with --debug (or COORDKIT_DEBUG=1) the full cause chain before it."""
+    if debug:
+        print(debug_report(exc), file=sys.stderr)
+    print(f"coordkit: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

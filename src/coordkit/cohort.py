@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .errors import DatasetError
+# the vocabularies (stages, gates, competencies, organisation types, prefectures, topics) are coordkit.vocab's
+from .vocab import (COMPETENCIES, FAILURE, GATES, ORG_TYPE_LABELS, ORG_TYPES, STAGE_LABELS,  # noqa: F401
+                    STAGES, SUCCESS, TOPICS)
 
 # --------------------------------------------------------------------------------------------
 # schemas
@@ -24,32 +27,11 @@ from .errors import DatasetError
 
 KINDS = ("id", "str", "cat", "int", "float", "bool", "date")
 
-STAGES = ("enrolled", "tp1", "tp1_check", "practice", "tp2", "completion_test", "certified")
-STAGE_LABELS = {"enrolled": "受講開始", "tp1": "養成課程1", "tp1_check": "総合確認テスト", "practice": "実践",
-                "tp2": "養成課程2", "completion_test": "修了認定テスト", "certified": "認定"}
-SUCCESS = {"enrolled": "enrolled", "tp1": "completed", "tp1_check": "passed", "practice": "completed",
-           "tp2": "attended", "completion_test": "passed", "certified": "certified"}
-FAILURE = {"tp1": ("withdrawn",), "tp1_check": ("failed",), "practice": ("withdrawn", "failed"),
-           "tp2": ("absent",), "completion_test": ("failed",)}
-GATES = ("tp1_check", "completion_test")
-
-ORG_TYPES = ("municipality", "prefecture", "designated_city", "international_association", "national_government")
-ORG_TYPE_LABELS = {"municipality": "市区町村", "prefecture": "都道府県", "designated_city": "政令指定都市",
-                   "international_association": "国際交流協会等（委託）", "national_government": "国の機関"}
-
-# Consultation topics: the top five are those of the one-stop centres' FY2023 statistics (curriculum
-# section 8.3); the rest follow the life domains of section 5.
-TOPICS = {
-    "tax": "税金", "procedures": "各種手続", "social_insurance": "社会保険・年金", "immigration": "在留手続",
-    "interpretation": "通訳・翻訳", "labour": "労働", "medical": "医療", "childcare_education": "出産・子育て・教育",
-    "housing": "住まい", "welfare": "生活困窮・福祉", "dv": "DV・暴力", "family": "婚姻・離婚・国籍",
-    "consumer": "消費生活・事故", "japanese_language": "日本語学習", "disaster": "防災", "other": "その他",
-}
 OUTCOMES = {"resolved": "窓口で解決", "referred": "関係機関につないだ", "unresolved": "未解決で終了",
             "pending": "対応中"}
 ROLES = {"tp2_facilitator": "養成課程2 ファシリテーター", "practice_supervisor": "実践 指導者",
          "rater": "記述式答案 採点者"}
-COMPETENCY_USE = ("uses_c1", "uses_c2", "uses_c3", "uses_c4")
+COMPETENCY_USE = tuple(f"uses_{c.lower()}" for c in COMPETENCIES)
 
 
 @dataclass(frozen=True)
@@ -204,7 +186,7 @@ def _first(mask) -> int:
 
 
 def _prefectures() -> tuple[str, ...]:
-    from .register import PREFECTURES
+    from .vocab import PREFECTURES
 
     return PREFECTURES
 
@@ -473,9 +455,13 @@ def wide_scores(scores, *, assignment: str, kind: str | None = "auto"):
     return table.sort_index(axis=1), max_marks.reindex(sorted(max_marks.index))
 
 
-def headline(cohort: Cohort, *, pass_mark: float = 60.0) -> dict:
+def headline(cohort: Cohort, *, pass_mark: float | None = None) -> dict:
     """The cohort's headline figures: trainees, submissions, mean autograded score (%), share at or
-    above `pass_mark` percent (an assumption: the official pass mark is not published)."""
+    above `pass_mark` percent (default: the certification rule's, coordkit.rule.DEFAULT_PASS_PERCENT;
+    an assumption: the official pass mark is not published)."""
+    from .rule import DEFAULT_PASS_PERCENT
+
+    pass_mark = DEFAULT_PASS_PERCENT if pass_mark is None else float(pass_mark)
     scores = cohort.scores
     auto = scores[scores["kind"] == "auto"]
     per = auto.groupby(["trainee_id", "assignment"])[["score", "max_score"]].sum()
@@ -569,11 +555,16 @@ def assignment_percent(cohort: Cohort, assignment: str, *, include_manual: bool 
     return (100 * wide.sum(axis=1, min_count=len(wide.columns)) / float(max_marks.sum())).rename(assignment)
 
 
-def gate_check(cohort: Cohort, *, pass_mark: float = 60.0):
+def gate_check(cohort: Cohort, *, pass_mark=None):
     """The gate decisions in enrolment.csv against the marks in the gradebook: for each gate with
-    scores, trainees with a decision, with a complete mark, and disagreements (passed below
-    `pass_mark` percent, or failed at or above it)."""
+    scores, trainees with a decision, with a complete mark, and disagreements (passed below the
+    gate's pass mark, or failed at or above it). `pass_mark`: as coordkit.rule.gate_pass_marks takes
+    it (None: the certification rule's marks; a number: every gate; a mapping: rule overrides)."""
     import pandas as pd
+
+    from .rule import gate_pass_marks
+
+    marks = gate_pass_marks(pass_mark)
 
     rows = []
     for gate in GATES:
@@ -583,7 +574,7 @@ def gate_check(cohort: Cohort, *, pass_mark: float = 60.0):
         pct = assignment_percent(cohort, gate).reindex(decided.index)
         known = pct.notna()
         passed = decided == "passed"
-        disagree = known & (passed != (pct >= pass_mark))
+        disagree = known & (passed != (pct >= marks[gate]))
         rows.append({"gate": gate, "decided": int(len(decided)), "with_complete_mark": int(known.sum()),
                      "disagreements": int(disagree.sum()),
                      "examples": ", ".join(sorted(disagree[disagree].index)[:5])})

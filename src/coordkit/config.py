@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import ConfigError
@@ -34,6 +34,9 @@ class Settings:
     trainees_group: str = "trainees"
     db_template: str = ""           # db_url as written (may hold {course}); db_url is the default course's
     calendar: Path | None = None    # the course calendar: due dates and late penalty (graders/calendar.yml)
+    syllabus: Path | None = None    # the official syllabus units (book/syllabus.yml)
+    # [tool.coordkit.certification]: overrides of the certification rule (coordkit.rule), e.g. pass marks
+    certification: dict = field(default_factory=dict, hash=False)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -93,8 +96,18 @@ def load_settings(root: Path | None = None) -> Settings:
             values[key] = (root / values[key]).resolve()
     values["db_url"] = absolute_db_url(values["db_url"], root)
     values["calendar"] = (root / values.get("calendar", "graders/calendar.yml")).resolve()
+    values["syllabus"] = (root / values.get("syllabus", "book/syllabus.yml")).resolve()
+    if values["build_dir"].name != "_build":
+        # jupyter-book 1.x always writes into <--path-output>/_build: any other name would be ignored
+        raise ConfigError(f"{pyproject} [tool.coordkit]: build_dir = {table['build_dir']!r} must be a folder "
+                          "named _build (jupyter-book writes there), e.g. build_dir = \"site/_build\"")
     if "register_url" in values:
         values["register_url"] = absolute_db_url(values["register_url"], root)
+    if "certification" in values:
+        from .rule import check_overrides
+
+        check_overrides(values["certification"], where=str(pyproject))
+        values["certification"] = dict(values["certification"])
     values["db_template"] = values["db_url"]
     values["db_url"] = values["db_url"].replace("{course}", values.get("course_id", "coordkit"))
     return Settings(root=root, **values)

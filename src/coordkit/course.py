@@ -91,7 +91,7 @@ def release_assignments(banks: Iterable[Bank], *, settings: Settings, force: boo
         source, changed = write_source(bank, settings.course_root)
         if changed:
             result.regenerated_sources.append(bank.id)
-        released = settings.course_root / "release" / bank.id / source.name
+        released = step_path(settings, "release", assignment=bank.id) / source.name
         if force or changed or _newer(source, released):
             run_nbgrader(["generate_assignment", bank.id, "--force", "--create"], settings=settings,
                          log_name=f"release_{bank.id}")
@@ -109,7 +109,7 @@ def release_assignments(banks: Iterable[Bank], *, settings: Settings, force: boo
 
 
 def submitted_students(settings: Settings, assignment: str) -> list[str]:
-    root = settings.course_root / "submitted"
+    root = step_path(settings, "submitted")
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / assignment).is_dir())
@@ -161,7 +161,7 @@ def generate_feedback(assignment: str, *, settings: Settings, force: bool = Fals
     where feedback exists and the submission has not changed (after marking: the marks have)."""
     run_nbgrader(["generate_feedback", assignment, *(["--force"] if force else [])], settings=settings,
                  log_name=f"feedback_{assignment}")
-    return settings.course_root / "feedback"
+    return step_path(settings, "feedback")
 
 
 def course_id(settings: Settings) -> str:
@@ -241,6 +241,19 @@ def copy_course(folder: Path, *, settings: Settings) -> Settings:
 
 
 # --- gradebook helpers for parallel grading ---------------------------------------------------------
+
+def step_path(settings: Settings, step: str, *, student: str = ".", assignment: str = ".") -> Path:
+    """A folder of nbgrader's course layout as nbgrader itself names it (CourseDirectory.format_path with
+    the course's nbgrader_config.py, so a renamed step folder is followed): `step` is one of source,
+    release, submitted, autograded, feedback; student "." for source and release."""
+    from nbgrader.coursedir import CourseDirectory
+
+    steps = ("source", "release", "submitted", "autograded", "feedback")
+    if step not in steps:
+        raise ValueError(f"step {step!r} is not one of {', '.join(steps)}")
+    coursedir = CourseDirectory(config=load_nbgrader_config(settings.course_root), root=str(settings.course_root))
+    return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment))
+
 
 def load_nbgrader_config(course_root: Path):
     """The course's nbgrader_config.py as a traitlets Config (empty if the file does not exist)."""

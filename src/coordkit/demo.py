@@ -32,11 +32,12 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     from .banks import load_banks
     from .book import build_book
     from .cohort import headline, load_cohort
-    from .course import export_scores, release_assignments
+    from .course import export_scores, release_assignments, step_path
     from .errors import CoordkitError
     from .facts import load_facts
     from .grading import grade_cohort
     from .report import run_evaluation
+    from .rule import gate_pass_marks
     from .simulate import simulate_cohort
 
     if trainees <= 0:
@@ -72,7 +73,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
 
     t = step(2, f"Releasing {len(banks)} assignment(s) with nbgrader")
     released = release_assignments(banks, settings=settings)
-    result.releases = settings.course_root / "release"
+    result.releases = step_path(settings, "release")
     say(f"      released: {', '.join(released.released) or '-'}; unchanged, reused: "
         f"{', '.join(released.reused) or '-'}")
     result.seconds["release"] = time.perf_counter() - t
@@ -86,7 +87,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
 
     t = step(4, "Autograding and generating feedback (real nbgrader gradebook)")
     graded = grade_cohort([b.id for b in banks], settings=settings)
-    result.feedback = settings.course_root / "feedback"
+    result.feedback = step_path(settings, "feedback")
     say(f"      graded {sum(graded.graded.values())}, reused {sum(graded.reused.values())} "
         f"(already graded, not resubmitted)")
     for line in graded.summary_lines():
@@ -157,5 +158,6 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     say(f"      {result.certified} of {len(certified.decisions)} certified; certificates in "
         f"{settings.course_root / 'certificates'}")
     result.seconds["certify"] = time.perf_counter() - t
-    result.headline = headline(load_cohort(sim.out_dir, name=cohort))
+    result.headline = headline(load_cohort(sim.out_dir, name=cohort),
+                               pass_mark=gate_pass_marks(settings.certification)["completion_test"])
     return result

@@ -17,21 +17,10 @@ from typing import Any
 from .easyja import plain
 from .errors import CoordkitError
 from .facts import read_yaml
+from .vocab import DOMAIN_CHAPTERS
 
 # The life-domain chapters of the book (book/domains/<stem>.md); an entry's `domain` names one.
-DOMAINS = (
-    "residence_procedures",
-    "labour_and_job_loss",
-    "health_insurance_and_medical_care",
-    "pension_and_social_insurance",
-    "taxes",
-    "childrens_education",
-    "pregnancy_childbirth_childcare",
-    "housing",
-    "disaster_preparedness",
-    "violence_and_abuse",
-    "japanese_language",
-)
+DOMAINS = tuple(DOMAIN_CHAPTERS)
 REQUIRED = ("id", "en", "ja", "reading", "easy_ja")
 OPTIONAL = ("see_also", "domain")
 MAX_EASY_JA = 60            # characters: easy Japanese keeps sentences short

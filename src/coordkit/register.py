@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import CoordkitError
+from .vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order; the published export uses it
 
 CERTIFICATE_PREFIX = "SC"          # SC-<year of certification>-<4-digit sequence>
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford base32
@@ -55,15 +56,6 @@ AMENDABLE = ("name_ja", "name_en", "affiliation", "prefecture", "specialist_fiel
              "publish_name", "publish_affiliation", "publish_specialist_fields")
 PUBLISHABLE = {"publish_name": ("name_ja", "name_en"), "publish_affiliation": ("affiliation",),
                "publish_specialist_fields": ("specialist_fields",)}
-
-# JIS X 0401 order; the published export lists prefectures in this order.
-PREFECTURES = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
-    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
-    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
-    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
-    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
-)
 
 
 class RegisterError(CoordkitError):

@@ -44,10 +44,14 @@ def evaluation_notebooks(settings: Settings) -> list[Path]:
     return sorted(found, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
 
 
-def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Path) -> dict[str, str]:
-    return {"data_dir": str(data_dir), "cohort": cohort, "figures_dir": str(figures),
+def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Path) -> dict[str, str | float]:
+    from .rule import gate_pass_marks
+
+    # pass_mark: the completion test's mark of the certification rule ([tool.coordkit.certification])
+    return {"pass_mark": gate_pass_marks(settings.certification)["completion_test"],
+            "data_dir": str(data_dir), "cohort": cohort, "figures_dir": str(figures),
             "facts_path": str(settings.facts), "items_dir": str(settings.items_dir),
-            "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.root / "book" / "syllabus.yml")}
+            "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.syllabus)}
 
 
 def combine_notebooks(executed: list, *, title: str, intro: str):

@@ -11,8 +11,8 @@ One latent ability drives it all, so the evaluation has real effects to find:
 - the pre-test uses the ability at enrolment, the tests the ability at the end; written answers are
   marked against their rubric by pseudonymous raters who differ a little in severity, and a share of
   them is marked twice;
-- the gates (TP1 confirmation test, completion test) are decided on the marks, with PASS_MARK (an
-  ASSUMPTION: ISA has not published the pass mark); withdrawals and absences are rare and more
+- the gates (TP1 confirmation test, completion test) are decided on the marks, with the pass marks of
+  the certification rule (coordkit.rule; an ASSUMPTION: ISA has not published them); withdrawals and absences are rare and more
   likely for weaker trainees;
 - each module of the reaction survey has a hidden quality effect and, when weak, a recurring
   complaint (a theme of `coordkit.themes`), so the weak modules show in both the ratings and the
@@ -34,24 +34,26 @@ import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .banks import Bank, Item
 from .config import Settings
 from .errors import CoordkitError, OutputError
+from .rule import DEFAULT_PASS_PERCENT, gate_pass_marks
+from .vocab import GATES
 
-PASS_MARK = 60.0   # ASSUMPTION: curriculum Appendix A placeholder (60-70 %); not published by ISA
+PASS_MARK = DEFAULT_PASS_PERCENT   # the rule's default (coordkit.rule), kept for this module's importers
 
 # Weights follow the prefectures with the most foreign residents (end of 2024, curriculum §8.1)
 # and a tail of other prefectures; they shape the synthetic cohort, nothing more.
-PREFECTURES = {
+PREFECTURE_WEIGHTS = {  # keys: coordkit.vocab.PREFECTURES
     "東京都": 19.6, "大阪府": 8.9, "愛知県": 8.8, "神奈川県": 7.8, "埼玉県": 7.0, "千葉県": 5.5,
     "兵庫県": 3.5, "静岡県": 3.0, "福岡県": 2.9, "茨城県": 2.8, "群馬県": 2.0, "岐阜県": 1.8,
     "三重県": 1.8, "広島県": 1.6, "京都府": 1.6, "長野県": 1.0, "北海道": 1.4, "宮城県": 0.7,
 }
-ORG_TYPES = {  # who may train: counters run by national or local government, or commissioned by them
+ORG_TYPE_WEIGHTS = {  # keys: coordkit.vocab.ORG_TYPES; who may train: counters run by national or local government, or commissioned by them
     "municipality": 0.45, "prefecture": 0.20, "designated_city": 0.15,
     "international_association": 0.15, "national_government": 0.05,
 }
@@ -202,8 +204,8 @@ def make_trainees(n: int, *, seed: int) -> list[Trainee]:
         years = round(float(1 + rng.gamma(2.0, 2.5)), 1)   # at least about a year of counter experience
         # experienced counter staff, screened on experience: a little above the banks' typical trainee
         theta = float(rng.normal(0.5, 0.85) + 0.25 * math.log(years))
-        trainees.append(Trainee(trainee_id=f"tr{i:03d}", prefecture=_choice(rng, PREFECTURES),
-                                org_type=_choice(rng, ORG_TYPES), years_experience=years,
+        trainees.append(Trainee(trainee_id=f"tr{i:03d}", prefecture=_choice(rng, PREFECTURE_WEIGHTS),
+                                org_type=_choice(rng, ORG_TYPE_WEIGHTS), years_experience=years,
                                 first_language=_choice(rng, FIRST_LANGUAGES), theta=round(theta, 3)))
     return trainees
 
@@ -362,7 +364,7 @@ def rubric_marks(bank: Bank, ids, theta, *, rng, raters: int, severity):
 def _bank_stage(bank: Bank) -> str:
     """The stage at which a bank is submitted: the gates by id, reports at the end of the practice,
     the renewal training never (RENEWAL_BANKS), case studies by everyone (in Training Program 1)."""
-    if bank.id in ("tp1_check", "completion_test"):
+    if bank.id in GATES:
         return bank.id
     if bank.id in RENEWAL_BANKS:
         return "renewal"
@@ -373,8 +375,8 @@ SubmitFn = Callable[[Bank, Sequence[str]], dict[str, dict[str, float]]]
 
 
 def generate_cohort(people: Sequence[Trainee], *, seed: int, banks: Sequence[Bank] = (),
-                    modules: Sequence[str] = (), consultations: int | None = None, pass_mark: float = PASS_MARK,
-                    submit: SubmitFn | None = None) -> dict:
+                    modules: Sequence[str] = (), consultations: int | None = None,
+                    pass_mark: float | Mapping[str, Any] | None = None, submit: SubmitFn | None = None) -> dict:
     """Every table of a cohort as DataFrames (trainees, enrolment, rubric_scores, pretest, reaction,
     followup, consultations, roster), consistent with each other and driven by the same latent
     ability.
@@ -384,9 +386,12 @@ def generate_cohort(people: Sequence[Trainee], *, seed: int, banks: Sequence[Ban
     nbgrader notebooks this way). Without it the marks are drawn from the item-response model and a
     ``scores`` table in the gradebook-export schema is returned too. A gate without a bank is
     decided on a model test. ``consultations``: number of records (default
-    CONSULTATIONS_PER_TRAINEE per trainee).
+    CONSULTATIONS_PER_TRAINEE per trainee). ``pass_mark``: as `coordkit.rule.gate_pass_marks` takes it
+    (None: the rule's defaults; a number: every gate; a mapping: [tool.coordkit.certification]).
     """
     import pandas as pd
+
+    marks = gate_pass_marks(pass_mark)
 
     people = list(people)
     frame = trainee_frame(people, seed=seed)
@@ -427,7 +432,7 @@ def generate_cohort(people: Sequence[Trainee], *, seed: int, banks: Sequence[Ban
         percent = np.full(n, np.nan)
         test = by_stage.get(name)
         percent[mask] = sit(test[0], mask) if test else _gate_percent_model(theta[mask], rng)
-        return mask & (percent >= pass_mark)
+        return mask & (percent >= marks[name])
 
     everyone = np.ones(n, bool)
     for bank in by_stage.get("tp1", []):
@@ -439,7 +444,7 @@ def generate_cohort(people: Sequence[Trainee], *, seed: int, banks: Sequence[Ban
     practice_failed = np.zeros(n, bool)          # the practice report was not accepted
     for bank in by_stage.get("practice", []):
         accepted = np.zeros(n, bool)
-        accepted[practice_ok] = sit(bank, practice_ok) >= pass_mark
+        accepted[practice_ok] = sit(bank, practice_ok) >= marks["practice_report"]
         practice_failed |= practice_ok & ~accepted
         practice_ok &= accepted
     tp2_ok = practice_ok & (u[:, 2] >= 0.02)
@@ -714,8 +719,8 @@ def write_tables(tables: dict, out_dir: Path) -> dict[str, Path]:
 def survey_modules(settings: Settings, banks: Iterable[Bank]) -> list[str]:
     """The modules of the reaction survey: the syllabus units taught (the 15 TP1 subjects, the
     practice and Training Program 2) from book/syllabus.yml, or the banks' units without it."""
-    path = settings.root / "book" / "syllabus.yml"
-    if path.is_file():
+    path = settings.syllabus
+    if path is not None and path.is_file():
         from .syllabus import load_syllabus
 
         return [u.code for u in load_syllabus(path) if u.kind in ("subject", "practice", "group_training")]
@@ -757,7 +762,7 @@ def _refuse_real_submissions(settings: Settings) -> None:
 def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int, seed: int,
                     cohort: str | None = None, tick: Callable[[], None] | None = None,
                     consultations: int | None = None, modules: Sequence[str] | None = None,
-                    pass_mark: float = PASS_MARK) -> SimulationResult:
+                    pass_mark: float | Mapping[str, Any] | None = None) -> SimulationResult:
     """Generate a cohort: its submissions where nbgrader expects them
     (assignments/submitted/<trainee>/<assignment>/<notebook>.ipynb + timestamp.txt) and its tables in
     datasets/cohorts/<cohort>/ (see `generate_cohort`). Case studies are submitted by every trainee;
@@ -822,7 +827,8 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
         _remove_stale(settings, set(index))
         tables = generate_cohort(people, seed=seed, banks=banks,
                                  modules=modules if modules is not None else survey_modules(settings, banks),
-                                 consultations=consultations, pass_mark=pass_mark, submit=submit)
+                                 consultations=consultations, submit=submit,
+                                 pass_mark=settings.certification if pass_mark is None else pass_mark)
         for bank in banks:
             if _bank_stage(bank) == "renewal":
                 submit(bank, [])             # not submitted; an earlier run's submissions are removed

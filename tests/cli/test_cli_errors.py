@@ -139,3 +139,25 @@ def test_an_impossible_date_in_a_yaml_file_names_the_line(checkout):
     line = text[:first.end()].count("\n") + 1
     assert_one_line_error(coordkit("facts", "check", cwd=checkout), f"line {line}", "2025-13-01",
                           "not a date in the calendar")
+
+
+def test_debug_shows_the_hidden_cause_of_a_one_line_error(checkout):
+    """`from None` hides the YAML parser's error from users; --debug and COORDKIT_DEBUG=1 bring it back."""
+    path = checkout / "datasets" / "facts.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "  - id: [unclosed\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "COORDKIT_DEBUG"}
+    plain = coordkit("facts", "check", cwd=checkout, env=env)
+    assert_one_line_error(plain, "facts.yml line", "malformed YAML")
+    assert "yaml" not in plain.stderr.lower().replace("malformed yaml", "")
+    for args, extra in ((["--debug"], {}), ([], {"COORDKIT_DEBUG": "1"})):
+        proc = coordkit(*args, "facts", "check", cwd=checkout, env={**env, **extra})
+        assert proc.returncode == 1, proc.stderr
+        err = proc.stderr
+        # the parser's own error, where it was raised, then our error, then the same one line as without it
+        assert "Traceback (most recent call last)" in err
+        assert "yaml.parser.ParserError" in err or "yaml.scanner.ScannerError" in err, err
+        assert "coordkit.errors.FactsError" in err and "in load_facts" in err
+        assert err.index("yaml.") < err.index("coordkit.errors.FactsError")
+        assert err.strip().splitlines()[-1] == plain.stderr.strip()
+    off = coordkit("facts", "check", cwd=checkout, env={**env, "COORDKIT_DEBUG": "0"})
+    assert off.stderr == plain.stderr

@@ -8,10 +8,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def built(settings):
-    from coordkit.book import build_book
-
-    return build_book(settings=settings)
+def built(built_book):
+    return built_book
 
 
 def test_book_builds_with_warnings_as_errors(built):

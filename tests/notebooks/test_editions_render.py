@@ -39,10 +39,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 # -- the build ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def built(settings):
-    from coordkit.book import build_book
-
-    result = build_book(settings=settings)
+def built(built_book):
+    result = built_book
     assert (result.html_dir / "ja" / "index.html").is_file(), \
         "no Japanese edition in _build/html/ja/: _config_ja.yml and _toc_ja.yml must both exist"
     return result

@@ -38,10 +38,8 @@ JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def html(settings):
-    from coordkit.book import build_book
-
-    return build_book(settings=settings).html_dir
+def html(built_book):
+    return built_book.html_dir
 
 
 @pytest.fixture(scope="module")
