@@ -741,7 +741,9 @@ def kappa_ci(a: Any, b: Any, *, weights: str | None = None, levels: Sequence | N
     ``cohens_kappa`` returns as ``std_kappa`` (evaluation-methods 2.1). With agreement weights
     v_ij = 1 - w_ij, vbar_i. = sum_j p_.j v_ij, vbar_.j = sum_i p_i. v_ij:
     Var = [sum_ij p_ij (v_ij - (vbar_i. + vbar_.j)(1 - kappa))^2 - (kappa - P_e (1 - kappa))^2]
-    / (n (1 - P_e)^2). The upper bound is capped at 1 (kappa cannot exceed it).
+    / (n (1 - P_e)^2). The upper bound is capped at 1 (kappa cannot exceed it). NaN bounds when a
+    rater used a single level (kappa is then 0 by construction and the large-sample variance
+    degenerates to 0, which would print a false "0.00-0.00"); use the bootstrap or more answers.
     Checked against SAS's printout in tests/unit/test_evaluation.py.
 
     ``method="bootstrap"``: percentile bootstrap (answers resampled with replacement,
@@ -769,6 +771,8 @@ def kappa_ci(a: Any, b: Any, *, weights: str | None = None, levels: Sequence | N
         n = table.sum()
         p = table / n
         row, col = p.sum(axis=1), p.sum(axis=0)
+        if (row > 0).sum() < 2 or (col > 0).sum() < 2:
+            return float("nan"), float("nan")     # one rater used a single level: the ASE collapses to 0
         if weights is None:
             agree = np.eye(L)
         else:

@@ -31,6 +31,10 @@ def set_alt(fig, text: str):
 
 
 def _fmt(v) -> str:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)                      # a category on the axis (e.g. "研修後")
     return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:.0f}"
 
 
@@ -58,7 +62,7 @@ def describe_figure(fig) -> str:
             ja.append(f"{title}: 最大は{top[1]}（{_fmt(top[0])}）、最小は{low[1]}（{_fmt(low[0])}）、{len(bars)}本の棒。")
             en.append(f"{len(bars)} bars; highest {top[1]} ({_fmt(top[0])}), lowest {low[1]} ({_fmt(low[0])}).")
         elif lines:
-            ends = [(ln.get_label(), float(ln.get_xdata()[-1]), float(ln.get_ydata()[-1])) for ln in lines]
+            ends = [(ln.get_label(), ln.get_xdata()[-1], ln.get_ydata()[-1]) for ln in lines]
             ja.append(f"{title}: " + "、".join(f"{n}は{_fmt(x)}で{_fmt(y)}" for n, x, y in ends) + "。")
             en.append("Lines end at " + "; ".join(f"{n}: {_fmt(y)} at {_fmt(x)}" for n, x, y in ends) + ".")
         else:
@@ -202,9 +206,9 @@ def cumulative_plot(plans: Mapping[str, object], *, targets: Mapping[str, int], 
     ax.legend(fontsize=8)
     ends = [(label, years.index[-1], float(years["cumulative"].iloc[-1])) for label, years in plans.items() if len(years)]
     if ends:
-        goals = "、".join(f"{k} {v}人" for k, v in targets.items())
+        goals = "、".join(f"{k}（{v}人）" if str(v) not in str(k) else str(k) for k, v in targets.items())
         set_alt(ax.figure, f"{title}: " + "、".join(f"{n}は{y}年度に累計{c:.0f}人" for n, y, c in ends)
                 + (f"（目標: {goals}）" if goals else "") + "。 / Cumulative certified: "
                 + "; ".join(f"{n}: {c:.0f} by FY{y}" for n, y, c in ends)
-                + (f" (targets: {', '.join(f'{k} {v}' for k, v in targets.items())})" if targets else "") + ".")
+                + (f" (targets: {', '.join(f'{v}' for v in targets.values())})" if targets else "") + ".")
     return ax.figure

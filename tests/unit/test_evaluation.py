@@ -589,3 +589,6 @@ def test_kappa_ci_by_hand_for_perfect_and_chance_agreement():
     low, high = kappa_ci(a, b)
     assert low == pytest.approx(-1.959964 / math.sqrt(40), abs=1e-6)
     assert high == pytest.approx(1.959964 / math.sqrt(40), abs=1e-6)
+    # one rater always gives the same level: kappa is 0 but no interval can be claimed (not "0.00-0.00")
+    low, high = kappa_ci([2] * 10, [0, 1, 2, 2, 2, 1, 2, 2, 0, 2], weights="quadratic", levels=[0, 1, 2])
+    assert math.isnan(low) and math.isnan(high)
