@@ -84,9 +84,12 @@ def bench_app(course, assignments, answers: int):
             fg = f"http://127.0.0.1:{server.port}/formgrader"
             notebooks = server.get("", base=f"{fg}/api/submitted_notebooks/{assignments[0]}/{assignments[0]}")
             ids = [nb["id"] for nb in notebooks]
-            page.goto(f"{fg}/submissions/{ids[0]}/?token={server.token}")
+            grades_loaded = lambda r: "/formgrader/api/grades" in r.url      # noqa: E731 - the page is usable
+            with page.expect_response(grades_loaded, timeout=20000):
+                page.goto(f"{fg}/submissions/{ids[0]}/?token={server.token}")
             for i in range(min(answers, len(ids) - 1)):
                 page.wait_for_selector("input.score")
+                page.wait_for_load_state("networkidle")
                 box = page.locator("input.score").first
                 box.fill("1" if box.input_value() != "1" else "0")
                 t = time.perf_counter()
@@ -94,7 +97,8 @@ def bench_app(course, assignments, answers: int):
                 with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
                                           timeout=10000):
                     box.press("Tab")
-                page.goto(f"{fg}/submissions/{ids[i + 1]}/")
+                with page.expect_response(grades_loaded, timeout=20000):
+                    page.goto(f"{fg}/submissions/{ids[i + 1]}/")
                 page.wait_for_selector("input.score")
                 stock.append(time.perf_counter() - t)
             browser.close()
