@@ -145,6 +145,12 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
     from .cohort import load_cohort
 
     data_dir = Path(data_dir or settings.cohorts_dir / cohort).resolve()
+    if gradebook and not (settings.course_root / "nbgrader_config.py").is_file():
+        from .errors import ConfigError
+
+        raise ConfigError(f"--gradebook: the course folder {settings.course_root} has no nbgrader_config.py, so "
+                          f"it holds no marks; pick the course with --course-id, or leave out --gradebook to use "
+                          f"rubric_scores.csv")
     load_cohort(data_dir, name=cohort)          # validate before spending time on kernels
     notebooks = evaluation_notebooks(settings)
     if not notebooks:
