@@ -462,15 +462,43 @@ def load_banks(items_dir: Path, facts: FactRegistry, ids: list[str] | None = Non
 
 # --- notebook generation ------------------------------------------------------------------------
 
-HOW_TO_ANSWER = """\
+def how_to_answer(bank: Bank) -> str:
+    """The header's "how to answer" block. Its examples are this notebook's own questions, each
+    with the example its answer cell shows (a value of the right kind, never the key)."""
+    auto = [i for i in bank.items if i.auto]
+    if not auto:
+        return ""
+    shown, kinds = [], set()
+    for item in auto:                       # up to two examples, of different kinds where possible
+        if item.kind not in kinds and len(shown) < 2:
+            shown.append(item)
+            kinds.add(item.kind)
+    for item in auto:
+        if len(shown) < 2 and item not in shown:
+            shown.append(item)
+    examples = "、".join(f"`{i.grade_id} = {example(i)}`" for i in shown)
+    examples_en = ", ".join(f"`{i.grade_id} = {example(i)}`" for i in shown)
+    forms_ja, forms_en = [], []
+    if "date" in {i.kind for i in auto}:
+        forms_ja.append("日付は `2025/4/18`、`2025年4月18日`、`令和7年4月18日` のようにも書けます。")
+        forms_en.append("Dates may also be written 2025/4/18.")
+    if "number" in {i.kind for i in auto}:
+        forms_ja.append("金額や日数は数字だけで書きます。")
+        forms_en.append("Amounts and numbers of days are written as digits.")
+    if {"choice", "order"} & {i.kind for i in auto}:
+        forms_ja.append("記号で答える問いは、選択肢の記号（A、B など）を書きます。")
+        forms_en.append("Where the options have letters, write the letter(s).")
+    return f"""\
 **答え方 / How to answer**
 
-- 各問の下の灰色のセルにある `""` の中に答えを書きます。例: `q1_procedure = "B"`、`q2_deadline = "2025-04-18"`。
-  日付は `2025/4/18`、`2025年4月18日`、`令和7年4月18日` でもかまいません。金額や日数は数字だけで書きます。
-  Write each answer between the quotes in the grey cell under the question. Dates may also be written
-  2025/4/18; amounts and numbers of days are written as digits.
-- 書いたら、メニューの **Run ▸ Run All Cells** で全体を実行し、書き方の確認メッセージが出ないことを確かめます。
-  Then run all cells: a message appears only if an answer is written in the wrong form.
+- 各問の下の灰色のセルにある `""` の中に答えを書きます。例: {examples}（例は書き方の見本で、答えではありません）。
+  {"".join(forms_ja)}
+  Write each answer between the quotes in the grey cell under the question, e.g. {examples_en}
+  (examples show the form only; they are not the answers). {" ".join(forms_en)}
+- 書いたら、メニューの **Run ▸ Run All Cells** で全体を実行します。書き方を直すところがあれば、その問いの下と、
+  最後のセルの一覧に出ます。
+  Then run all cells (Run ▸ Run All Cells): any answer written in the wrong form is shown under its question
+  and listed in the last cell.
 - 文章で答える問いは、「ここに回答を書いてください」のセルをダブルクリックして書きます。
   For written answers, double-click the cell that says "Write your answer here".
 - 最後に **Assignments** タブで **Validate**、続けて **Submit** を押します。
@@ -491,17 +519,23 @@ def _literal(value: Any) -> str:
 
 
 def example(item: Item) -> str:
-    """The example shown in the answer cell. For order items it is an arrangement of the item's own
-    letters that is not the key (chosen by the grade_id, so it tells nothing about the key beyond
-    that); for other kinds a fixed example that no key may equal (checked in the content tests)."""
+    """The example shown in the answer cell, the header and the format messages. For choice and
+    order items it is a letter (an arrangement) of the item's own options chosen by the grade_id alone,
+    never by the key: an example that always avoided the key would rule out an option (with four
+    options, a guess would be right one time in three instead of four). It may therefore equal the
+    key by chance, which tells the trainee nothing. Other kinds have a fixed example that no key may
+    equal (checked in the content tests)."""
+    pick = zlib.crc32(item.grade_id.encode())
+    if item.kind == "choice":
+        letters = sorted(item.letters)
+        return '"' + letters[pick % len(letters)] + '"'
     if item.kind != "order":
         return EXAMPLES[item.kind]
-    letters = list(item.letters)
+    letters = sorted(item.letters)
     arrangements = [letters[i:] + letters[:i] for i in range(len(letters))]
     arrangements += [list(reversed(a)) for a in arrangements]
-    candidates = sorted({"-".join(a) for a in arrangements} - {item.key})
-    chosen = candidates[zlib.crc32(item.grade_id.encode()) % len(candidates)]
-    return '"' + ", ".join(chosen.split("-")) + '"'
+    candidates = sorted({", ".join(a) for a in arrangements})
+    return '"' + candidates[pick % len(candidates)] + '"'
 
 
 def hidden_test(item: Item) -> str:
@@ -522,6 +556,21 @@ def _manual_cell(bank: Bank, item: Item) -> str:
     return f"{item.template}\n\n### BEGIN SOLUTION\n{marking}\n### END SOLUTION"
 
 
+ANSWERS_CHECK = "answers_check"      # grade_id of the last cell: the format of every answer, at once
+
+
+def answers_check_source(auto: list[tuple[int, Item]]) -> str:
+    """The last cell of a notebook with autograded answers: lists every answer whose form the grader
+    cannot read (coordkit.checks.check_answers), in Japanese then English. Not graded."""
+    rows = "\n".join(f"    ({number}, {item.grade_id!r}, {item.kind!r}, "
+                     f"{item.letters if item.kind in ('choice', 'order') else ''!r}, {example(item)!r}),"
+                     for number, item in auto)
+    return ("# 答えの書き方の確認（全問）: 直すところがあれば、ここに一覧が出ます。\n"
+            "# Checks how every answer is written: anything to fix is listed here.\n"
+            "from coordkit.checks import check_answers\n"
+            f"check_answers(globals(), [\n{rows}\n])")
+
+
 def build_notebook(bank: Bank) -> nbformat.NotebookNode:
     """The instructor (source) notebook for nbgrader, generated from the bank."""
     nb = nbformat.v4.new_notebook()
@@ -529,7 +578,7 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata["coordkit"] = {"assignment": bank.id, "generated_from": f"graders/items/{bank.path.name}"}
     cells = []
-    how = HOW_TO_ANSWER if any(i.auto for i in bank.items) else ""
+    how = how_to_answer(bank)
     head = f"# {bank.title_ja}\n\n*{bank.title_en}*\n\n{bank.intro}\n\n{how}".strip()
     cells.append(nbformat.v4.new_markdown_cell(head, metadata=_nbg("header", grade=False, solution=False, locked=True)))
     if bank.case:
@@ -555,8 +604,7 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(
                 answer_src, metadata=_nbg(f"{item.grade_id}_answer", grade=False, solution=True, locked=False)))
             opts = f", options={item.letters!r}" if item.kind in ("choice", "order") else ""
-            if item.kind == "order":       # the format message shows this item's example, never its key
-                opts += f", example={example(item)!r}"
+            opts += f", example={example(item)!r}"     # the format message shows this item's example, never its key
             test_src = ("from coordkit.checks import answer\n"
                         f"_a = answer({item.grade_id!r}, {item.kind!r}, globals(){opts})\n"
                         "### BEGIN HIDDEN TESTS\n"
@@ -568,6 +616,10 @@ def build_notebook(bank: Bank) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_markdown_cell(
                 _manual_cell(bank, item),
                 metadata=_nbg(item.grade_id, grade=True, solution=True, locked=False, points=item.points)))
+    auto = [(number, item) for number, item in enumerate(bank.items, start=1) if item.auto]
+    if auto:
+        cells.append(nbformat.v4.new_code_cell(
+            answers_check_source(auto), metadata=_nbg(ANSWERS_CHECK, grade=False, solution=False, locked=True)))
     nb.cells = cells
     for cell in nb.cells:            # stable ids: regenerating an unchanged bank changes nothing
         cell["id"] = cell.metadata["nbgrader"]["grade_id"].replace("_", "-")

@@ -22,11 +22,21 @@ the source of an answer cell and returns the value of each answer line (`name = 
 with ast.literal_eval), and lists every other statement, which is not scored. In JupyterLab,
 answer() applies the same rule to the cell the trainee ran, so Validate says when an answer is
 written as code (a calculation, a function call) that the grader would not read.
+
+Where a malformed answer shows (every message names the notebook's own question and shows that
+question's example, never its key; Japanese first, then English):
+
+- in the trainee's own run (JupyterLab, Run All): under its question, and "Run All" goes on (answer()
+  prints the message and returns a Malformed value that no test accepts); the notebook's last cell
+  (check_answers) lists every malformed answer at once;
+- under nbgrader (validate, autograde; they set NBGRADER_EXECUTION) and in coordkit's grader (no
+  IPython): the test cell raises AnswerFormatError, so Validate lists each one and it scores 0.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import datetime as dt
 import re
 import unicodedata
@@ -51,8 +61,33 @@ _UNITS = ("日間", "日", "か月間", "か月", "ヶ月", "ヵ月", "カ月", 
 _TEXT_DROP = re.compile(r"[\s\"'`「」『』（）()\[\]【】、。，．,.・:：;；!！?？]+")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one answer's form, and how to write it (never whether it is right)."""
+
+    name: str
+    kind: str
+    why_ja: str
+    why_en: str
+    example: str
+
+    def lines_ja(self) -> list[str]:
+        return [f"【{self.name}】{self.why_ja}", f"  例: {self.name} = {self.example}"]
+
+    def lines_en(self) -> list[str]:
+        return [f"[{self.name}] {self.why_en}", f"  Example: {self.name} = {self.example}"]
+
+
+FORMAT_ONLY = ("（これは書き方の確認です。答えが正しいかどうかは、提出後の採点でわかります。）\n"
+               "(This checks the format only; whether the answer is right is known after grading.)")
+
+
 class AnswerFormatError(AssertionError):
-    """The answer is missing or malformed (not: wrong)."""
+    """The answer is missing or malformed (not: wrong). `problems` lists each answer at fault."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems)
 
     def _render_traceback_(self) -> list[str]:
         """What IPython (and so the notebook and `nbgrader validate`) shows: the message alone,
@@ -62,12 +97,9 @@ class AnswerFormatError(AssertionError):
 
 
 def _fail(name: str, kind: str, why_ja: str, why_en: str, example: str | None = None) -> None:
-    example = example or EXAMPLES[kind]
-    raise AnswerFormatError(
-        f"\n【{name}】{why_ja}\n  例: {name} = {example}\n"
-        f"[{name}] {why_en}\n  Example: {name} = {example}\n"
-        "（これは書き方の確認です。答えが正しいかどうかは、提出後の採点でわかります。）\n"
-        "(This checks the format only; whether the answer is right is known after grading.)")
+    problem = Problem(name, kind, why_ja, why_en, example or EXAMPLES[kind])
+    raise AnswerFormatError("\n" + "\n".join([*problem.lines_ja(), *problem.lines_en()]) + "\n" + FORMAT_ONLY,
+                            (problem,))
 
 
 def _plain(value: object) -> object:
@@ -229,19 +261,117 @@ def _ran_as_code(name: str, namespace: dict) -> bool:
     return False
 
 
-def answer(name: str, kind: str, namespace: dict, *, options: str = "ABCD", example: str | None = None) -> object:
-    """Read the answer variable `name` from the notebook's namespace and normalise it.
+def _trainee_run(namespace: dict) -> bool:
+    """True in the trainee's own JupyterLab: an IPython namespace (its cell history `In` is there)
+    that neither nbgrader's validate nor its autograde is running (both set NBGRADER_EXECUTION in
+    the kernel's environment). Everywhere else a malformed answer raises, so its test scores 0."""
+    return isinstance(namespace.get("In"), list) and not os.environ.get("NBGRADER_EXECUTION")
 
-    Library warnings raised while checking are swallowed so that they can never reach stderr and
-    zero a correct answer (nbgrader scores any stderr output in a test cell as a failure; the
-    course configuration also drops stderr from graded cells, see assignments/nbgrader_config.py)."""
+
+class Malformed:
+    """What answer() gives in the trainee's notebook for an answer the grader cannot read, after
+    showing the message: it equals nothing and is no str, int or float, so no test passes on it."""
+
+    __slots__ = ("problem",)
+    __hash__ = object.__hash__
+
+    def __init__(self, problem: Problem | None):
+        self.problem = problem
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<書き方を直してください / fix how this answer is written>"
+
+
+def _check(name: str, kind: str, namespace: dict, *, options: str, example: str | None) -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name not in namespace:
-            _fail(name, kind, f"{name} の行が見つかりません。消してしまった場合は、元の行を書き直してください。",
-                  f"The line for {name} is missing; write it again.", example)
+            _fail(name, kind, f"{name} の答えが見つかりません。Run ▸ Run All Cells で全体を実行してください。"
+                  "答えの行を消してしまった場合は、元の行を書き直してください。",
+                  f"No answer {name} was found: run all cells (Run ▸ Run All Cells); if you deleted its line, "
+                  "write it again.", example)
         if _ran_as_code(name, namespace):
             _fail(name, kind, "答えは計算や関数ではなく、値をそのまま1行で書いてください（採点では値だけが読まれます）。",
                   "Write the answer itself on one line, not a calculation or code (grading reads only the value).",
                   example)
         return normalize(namespace[name], kind, name=name, options=options, example=example)
+
+
+def answer(name: str, kind: str, namespace: dict, *, options: str = "ABCD", example: str | None = None) -> object:
+    """Read the answer variable `name` from the notebook's namespace and normalise it.
+
+    A malformed answer raises AnswerFormatError (its test scores 0, and `nbgrader validate` shows the
+    message), except in the trainee's own run of the notebook (see _trainee_run): there the message
+    is printed and a Malformed value is returned, so "Run All" goes on to the next question and the
+    last cell (check_answers) lists every answer to fix.
+
+    Library warnings raised while checking are swallowed so that they can never reach stderr and
+    zero a correct answer (nbgrader scores any stderr output in a test cell as a failure; the
+    course configuration also drops stderr from graded cells, see assignments/nbgrader_config.py)."""
+    try:
+        return _check(name, kind, namespace, options=options, example=example)
+    except AnswerFormatError as exc:
+        if not _trainee_run(namespace):
+            raise
+        print("\n".join(exc._render_traceback_()))
+        print("（最後のセルに、直すところの一覧が出ます。 / The last cell lists every answer to fix.）")
+        return Malformed(exc.problems[0] if exc.problems else None)
+
+
+@dataclass
+class AnswersCheck:
+    """The result of check_answers: the answers checked and what is wrong with each malformed one.
+    In a notebook it shows as the bilingual list (Japanese, then English)."""
+
+    checked: list = field(default_factory=list)        # [(number, name)]
+    problems: list = field(default_factory=list)       # [(number, Problem)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        n = len(self.checked)
+        if self.ok:
+            return (f"全{n}問の答えの書き方を確認しました。直すところはありません。"
+                    "次に Assignments タブで Validate、Submit を押してください。\n"
+                    f"All {n} answers are written in a form the grader can read. "
+                    "Next, press Validate, then Submit, in the Assignments tab.\n" + FORMAT_ONLY)
+        k = len(self.problems)
+        ja = [f"答えの書き方を直すところが {k} 問あります。それぞれの問いの答えのセルを直し、"
+              "もう一度 Run ▸ Run All Cells で全体を実行してください。"]
+        en = [f"{k} answer{'s' if k > 1 else ''} must be fixed: correct {'each' if k > 1 else 'the'} answer cell "
+              "below, then run all cells again (Run ▸ Run All Cells)."]
+        for number, problem in self.problems:
+            ja += [f"問{number} " + problem.lines_ja()[0], problem.lines_ja()[1]]
+            en += [f"Question {number} " + problem.lines_en()[0], problem.lines_en()[1]]
+        return "\n".join([*ja, "", *en, "", FORMAT_ONLY])
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:       # what IPython shows as the cell's result
+        printer.text(self.text())
+
+
+def check_answers(namespace: dict, questions) -> AnswersCheck:
+    """Check the form of every autograded answer of a notebook at once (the notebook's last cell).
+
+    `questions` lists (number, name, kind, options, example) for each answer, in order; `options`
+    is "" for kinds without letters. Nothing is raised: the result lists each malformed answer with
+    its question, what is wrong and an example of this question's own (never its key)."""
+    result = AnswersCheck()
+    for number, name, kind, options, example in questions:
+        result.checked.append((number, name))
+        try:
+            _check(name, kind, namespace, options=options or "ABCD", example=example or None)
+        except AnswerFormatError as exc:
+            for problem in exc.problems:
+                result.problems.append((number, problem))
+    return result

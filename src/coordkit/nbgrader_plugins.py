@@ -1,10 +1,14 @@
-"""nbgrader plug-ins, wired in assignments/nbgrader_config.py (feedback) and coordkit.grading
-(autograde).
+"""nbgrader plug-ins, wired in assignments/nbgrader_config.py (autograde and feedback; coordkit.grading
+adds its notes files and, for `--engine kernel`, the sandboxed kernel).
 
 Autograde without running the trainee's code (LiteralExecute, in place of nbgrader's Execute): each
 autograded answer is read from its answer cell as data (coordkit.checks.read_answer_cell), and the
 assignment's test cells, taken from the gradebook (the course's own code, hidden tests included),
-run in the grading process against those values only. The test cells' outputs it writes are what
+run against those values only, in a separate process (a fork of the grader that holds nothing of the
+submission but those literal values, with CPU, memory and time limits: run_tests_apart), so the process that
+writes the gradebook runs no test. The course's nbgrader_config.py puts LiteralExecute in place of
+Execute, so plain `nbgrader autograde` and Formgrader's autograde button grade exactly as
+`coordkit grade` does. The test cells' outputs it writes are what
 nbgrader's SaveAutoGrades scores (an error scores 0; a number is partial credit; nothing is full
 marks), so the gradebook, checksums and feedback stay nbgrader's. Anything else in an answer cell and
 every cell the trainee added is not run and not scored: it is listed in a note on the cell (the
@@ -36,7 +40,7 @@ import re
 import uuid
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Unicode
+from traitlets import Bool, Int, Unicode
 
 from .rubrics import extract_markdown
 
@@ -333,12 +337,97 @@ def run_test(source: str, namespace: dict, *, name: str = "test"):
 
 
 def _error_output(exc: BaseException):
-    from nbformat.v4 import new_output
+    return _error_from(_error_parts(exc))
 
+
+def _error_parts(exc: BaseException) -> tuple[str, str, list[str]]:
     ename, evalue = type(exc).__name__, str(exc)
     render = getattr(exc, "_render_traceback_", None)
     lines = render() if callable(render) and ename in FORMAT_ERRORS else [f"{ename}: {evalue}"]
-    return new_output("error", ename=ename, evalue=evalue, traceback=[str(l) for l in lines])
+    return ename, evalue, [str(l) for l in lines]
+
+
+def _error_from(parts) -> dict:
+    from nbformat.v4 import new_output
+
+    ename, evalue, lines = parts
+    return new_output("error", ename=ename, evalue=evalue, traceback=list(lines))
+
+
+def _outcome(kind: str, value) -> tuple:
+    """A test's outcome as plain data (what crosses from the test process to nbgrader's)."""
+    if kind == "error":
+        return "error", _error_parts(value)
+    if kind == "result":
+        return "result", repr(value)
+    return "pass", None
+
+
+def run_tests(tests: list[tuple[str, str]], namespace: dict) -> list[tuple]:
+    """Run the course's test cells (grade_id, source) in order, each in a fresh copy of `namespace`
+    (the answers, read as data); their outcomes as plain data (see _outcome)."""
+    return [_outcome(*run_test(source, {"__name__": "__main__", **namespace}, name=gid)) for gid, source in tests]
+
+
+def run_tests_apart(tests: list[tuple[str, str]], namespace: dict, *, seconds: int = 60,
+                    memory_bytes: int = 2048 * 1024 * 1024) -> list[tuple]:
+    """run_tests in a separate process (a fork of this one, before anything of the submission is
+    run: only the course's test code runs in it, against literal values), with a CPU, memory and
+    wall-clock limit. The process that runs nbgrader and writes the gradebook never runs a test;
+    a test that crashes, loops or exhausts memory scores 0 with a note, and nothing it changes in
+    its own process (a module, a global) reaches the next notebook. Falls back to this process
+    where fork does not exist."""
+    import pickle
+    import select
+    import signal
+    import time
+
+    if not hasattr(os, "fork"):
+        return run_tests(tests, namespace)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the test process
+        code = 0
+        try:
+            os.close(read_fd)
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            data = pickle.dumps(run_tests(tests, namespace))
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(data)
+        except BaseException:                     # noqa: BLE001 - reported by the parent as a failure
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks, deadline, reason = [], time.monotonic() + seconds, None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reason = f"the tests took longer than {seconds} s"
+                break
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if ready:
+                chunk = os.read(read_fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if reason:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if reason is None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        try:
+            return pickle.loads(b"".join(chunks))
+        except Exception:                          # noqa: BLE001 - a truncated answer: below
+            pass
+    why = reason or "the test process stopped (memory or CPU limit, or a crash)"
+    failed = ("error", ("TestError", why, [f"TestError: {why}"]))
+    return [failed for _ in tests]
 
 
 class LiteralExecute(Preprocessor):
@@ -348,6 +437,10 @@ class LiteralExecute(Preprocessor):
 
     enabled = Bool(True).tag(config=True)
     notes_file = Unicode("", help="append the notes of each notebook here (JSON lines)").tag(config=True)
+    separate_process = Bool(True, help="Run the course's tests in a separate process (run_tests_apart)"
+                            ).tag(config=True)
+    test_seconds = Int(60, help="CPU and wall-clock seconds for all the tests of one notebook").tag(config=True)
+    test_memory_mb = Int(2048, help="Memory (address space, MiB) of the test process").tag(config=True)
 
     def preprocess(self, nb, resources):
         from nbformat.v4 import new_output
@@ -379,22 +472,26 @@ class LiteralExecute(Preprocessor):
                     cell.outputs = [note_output("coordkit (grading note): " + "\n".join(said))]
                     notes.append(f"{gid}: " + "; ".join(said))
                 namespace.update(read.values)
+            elif gid in sources and sources[gid][0] == "code" and not meta.get("grade"):
+                continue                                   # the course's own cell (the answers check): not scored
             elif cell.source.strip():
                 cell.outputs = [note_output("coordkit (grading note): this cell was added by the trainee; "
                                             "it was not run and is not scored")]
                 first = cell.source.strip().splitlines()[0][:60]
                 notes.append(f"cell {index + 1} (added by the trainee: `{first}`) was not run, not scored")
-        for cell in nb.cells:
-            meta = _nbgrader(cell)
-            gid = meta.get("grade_id")
-            if cell.cell_type == "code" and gid in grade_cells and not meta.get("solution"):
-                kind, value = run_test(sources.get(gid, ("code", ""))[1], {"__name__": "__main__", **namespace},
-                                       name=gid)
-                if kind == "error":
-                    cell.outputs = [_error_output(value)]
-                elif kind == "result":
-                    cell.outputs = [new_output("execute_result", data={"text/plain": repr(value)},
-                                               execution_count=None)]
+        tested = [cell for cell in nb.cells if cell.cell_type == "code" and _nbgrader(cell).get("grade_id") in grade_cells
+                  and not _nbgrader(cell).get("solution")]
+        tests = [(_nbgrader(c)["grade_id"], sources.get(_nbgrader(c)["grade_id"], ("code", ""))[1]) for c in tested]
+        if self.separate_process:
+            outcomes = run_tests_apart(tests, namespace, seconds=self.test_seconds,
+                                       memory_bytes=self.test_memory_mb * 1024 * 1024)
+        else:
+            outcomes = run_tests(tests, namespace)
+        for cell, (kind, value) in zip(tested, outcomes):
+            if kind == "error":
+                cell.outputs = [_error_from(value)]
+            elif kind == "result":
+                cell.outputs = [new_output("execute_result", data={"text/plain": value}, execution_count=None)]
         if self.notes_file:
             with open(self.notes_file, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"notebook": resources["nbgrader"]["notebook"], "notes": notes},

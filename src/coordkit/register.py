@@ -216,8 +216,8 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _schema():
-    from sqlalchemy import (DDL, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String,
-                            Table, Text, UniqueConstraint, event)
+    from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
+                            UniqueConstraint)
 
     meta = MetaData()
     certificates = Table(
@@ -252,13 +252,6 @@ def _schema():
         Column("state_hash", String(64), nullable=True),
         Column("hash", String(64), nullable=True),
     )
-    guards = [("certificate_events", "UPDATE"), ("certificate_events", "DELETE"), ("certificates", "DELETE")]
-    for table, op in guards:
-        target = events if table == "certificate_events" else certificates
-        event.listen(target, "after_create", DDL(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'the register keeps its history: rows are never changed or deleted'); END"
-        ).execute_if(dialect="sqlite"))
     return meta, certificates, events
 
 
@@ -334,11 +327,13 @@ class Register:
                     raise RegisterError(f"cannot create the folder of the register {path} ({exc.strerror}); "
                                         "choose a writable --register-url") from None
         self._meta, self._certs, self._events = _schema()
+        self.migrated = None                 # the Migration opening it applied (create=True)
         try:
             self.engine = create_engine(url)
             if create:
-                self._meta.create_all(self.engine)
-                self._add_chain_columns()
+                from .migrations import migrate
+
+                self.migrated = migrate(self.engine, legacy=self._add_chain_columns)
             else:
                 missing = {"certificates", "certificate_events"} - set(inspect(self.engine).get_table_names())
                 if missing:
@@ -643,6 +638,15 @@ def open_register(url: str, *, create: bool = True) -> Register:
     """Open (and with `create`, make) the register at a SQLAlchemy URL. With create=False a missing
     register is an error instead of a new empty one."""
     return Register(url, create=create)
+
+
+def upgrade_register(*, register_url: str):
+    """Bring an existing register's schema to the latest migration (coordkit.migrations); a register
+    from before migrations is stamped first. Returns the Migration (revisions before and after)."""
+    with open_register(register_url, create=False) as reg:
+        from .migrations import migrate
+
+        return migrate(reg.engine, legacy=reg._add_chain_columns)
 
 
 def default_register_url(settings) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from pgserver import start_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +92,7 @@ class Site:
         self.groups: list[str] = []
         self.procs: list[subprocess.Popen] = []
         self.pgdata = base / "pg"
-        self.pg_bin = PG_BIN[-1].parent
+        self.pg = None
         self.timings: dict[str, float] = {}
 
     # accounts and environments -----------------------------------------------------------------
@@ -131,9 +132,8 @@ class Site:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        if (self.pgdata / "postmaster.pid").exists():
-            run(["runuser", "-u", "postgres", "--", str(self.pg_bin / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast",
-                 "-w", "stop"], check=False)
+        if self.pg is not None:
+            self.pg.stop()
         for user in self.users:
             run(["pkill", "-KILL", "-u", user], check=False)     # only the test's own accounts
             run(["userdel", "--remove", user], check=False)
@@ -183,20 +183,10 @@ def _start(s: Site) -> None:
     run(["useradd", "--create-home", "--groups", s.lect_group, s.grader])
     s.users.append(s.grader)
 
-    # PostgreSQL: initdb and pg_ctl as the unprivileged postgres account, on a private port
-    s.pg_port = free_port()
+    # PostgreSQL: initdb and pg_ctl as the unprivileged postgres account, on a private port (conftest.py)
     s.pgdata.mkdir()
-    shutil.chown(s.pgdata, "postgres", "postgres")
-    (s.base / "pgsock").mkdir()
-    shutil.chown(s.base / "pgsock", "postgres", "postgres")
-    pg = ["runuser", "-u", "postgres", "--"]
-    run([*pg, str(s.pg_bin / "initdb"), "-D", str(s.pgdata), "-U", "postgres", "--auth-local=peer",
-         "--auth-host=scram-sha-256", "-E", "UTF8", "--no-instructions"])
-    run([*pg, str(s.pg_bin / "pg_ctl"), "-D", str(s.pgdata), "-l", str(s.pgdata / "log"), "-w", "-o",
-         f"-p {s.pg_port} -c listen_addresses=127.0.0.1 -k {s.base / 'pgsock'}", "start"])
-    s.pg_password = secrets.token_hex(12)
-    run([*pg, "psql", "-h", str(s.base / "pgsock"), "-p", str(s.pg_port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
-         "-c", f"CREATE ROLE coordkit LOGIN CREATEDB PASSWORD '{s.pg_password}'"])
+    s.pg = start_postgres(s.pgdata)
+    s.pg_port, s.pg_password = s.pg.port, s.pg.password
     s.timings["postgres"] = time.perf_counter() - t
 
     # the site: a checkout as deployed (answer keys, rubrics, facts), closed to all but the lecturers

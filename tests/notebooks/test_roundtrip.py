@@ -131,9 +131,13 @@ def test_a_test_cell_writing_to_stderr_still_scores_full_marks(course):
     assert "warnings.warn" in cell.source            # the noisy cell really ran
     assert _score(course["scores"], "key", NOISY, item).score == 2
 
-    # without the course configuration nbgrader would have scored it zero
-    run_nbgrader(["autograde", NOISY, "--force", "--IgnorePattern.enabled=False"], settings=course["settings"],
-                 log_name="autograde_noisy_stock")
+    # stock nbgrader (its own Execute, which runs the notebook; IgnorePattern off) would have scored it zero
+    from nbgrader.converters import Autograde
+
+    stock_steps = [f"--Autograde.autograde_preprocessors={p.__module__}.{p.__name__}"
+                   for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    run_nbgrader(["autograde", NOISY, "--force", "--IgnorePattern.enabled=False", *stock_steps],
+                 settings=course["settings"], log_name="autograde_noisy_stock")
     stock = export_scores(settings=course["settings"], assignments=[NOISY])
     assert _score(stock, "key", NOISY, item).score == 0
 

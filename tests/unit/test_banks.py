@@ -255,13 +255,25 @@ def test_a_patched_checker_that_returns_an_impostor_does_not_score(banks, monkey
 
 
 def test_the_example_in_an_answer_cell_never_equals_the_key(banks):
+    """Dates, numbers and texts: a fixed example no key equals. Choice and order: chosen by the grade_id
+    alone (see the next test), so it may equal the key by chance."""
     for bank, item in _auto_items(banks):
         shown = example(item).strip('"')
         try:
             written = normalize(shown, item.kind, options=item.letters)
         except AnswerFormatError:
             continue
-        assert written != item.key or item.kind == "choice", f"{bank.id} {item.grade_id}: example {shown}"
+        assert written != item.key or item.kind in ("choice", "order"), f"{bank.id} {item.grade_id}: example {shown}"
+
+
+def test_a_choice_example_tells_nothing_about_the_key(banks):
+    """The same question with another key shows the same example: it never rules an option out."""
+    import dataclasses
+
+    for bank, item in _auto_items(banks):
+        if item.kind == "choice":
+            for other in item.letters:
+                assert example(dataclasses.replace(item, key=other)) == example(item), f"{bank.id} {item.grade_id}"
 
 
 # --- notebook generation ----------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_objects_that_pretend_to_equal_anything_are_not_answers(value, kind):
 
 
 def test_a_deleted_answer_line_is_reported_by_name():
-    with pytest.raises(AnswerFormatError, match="q2_where の行が見つかりません"):
+    with pytest.raises(AnswerFormatError, match="q2_where の答えが見つかりません。Run ▸ Run All Cells"):
         answer("q2_where", "choice", {})
 
 
@@ -166,8 +166,9 @@ def test_an_unreadable_cell_gives_no_answer_and_says_why(source, why):
     assert read.values == {} and why in read.error
 
 
-def test_validate_says_when_an_answer_is_code_the_grader_would_not_read():
-    """In JupyterLab (and nbgrader validate), `In` holds the cells the trainee ran."""
+def test_validate_says_when_an_answer_is_code_the_grader_would_not_read(monkeypatch):
+    """In nbgrader validate (which sets NBGRADER_EXECUTION), `In` holds the cells the kernel ran."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
     computed = {"q1": "2025-04-14", "In": ["", 'q1 = "2025-04-" + "14"', "from coordkit.checks import answer"]}
     with pytest.raises(AnswerFormatError, match="not a calculation or code") as info:
         answer("q1", "date", computed)
@@ -175,3 +176,69 @@ def test_validate_says_when_an_answer_is_code_the_grader_would_not_read():
     literal = {"q1": "2025-04-14", "In": ["", 'import os\nq1 = "2025-04-14"', "x = 1"]}
     assert answer("q1", "date", literal) == "2025-04-14"
     assert answer("q1", "date", {"q1": "2025/4/14"}) == "2025-04-14"              # no IPython: as before
+
+
+# --- the trainee's own run: every malformed answer at once --------------------------------------------
+
+from coordkit.checks import Malformed, check_answers  # noqa: E402
+
+_QUESTIONS = [(1, "q1_notice_deadline", "date", "", '"2025-04-18"'),
+              (2, "q2_where", "choice", "ABC", '"C"'),
+              (3, "q3_steps", "order", "ABC", '"B, C, A"'),
+              (4, "q4_amount", "number", "", "12345")]
+
+
+def test_in_the_trainees_run_a_malformed_answer_is_shown_and_run_all_goes_on(monkeypatch, capsys):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    ns = {"In": ["", 'q2_where = "BとC"'], "q2_where": "BとC"}
+    value = answer("q2_where", "choice", ns, options="ABC", example='"C"')   # does not raise
+    shown = capsys.readouterr().out
+    assert isinstance(value, Malformed) and value != "B" and not value and type(value) not in (str, int, float)
+    assert "【q2_where】A・B・C のどれか1文字を書いてください。" in shown
+    assert '例: q2_where = "C"' in shown and "[q2_where] Write one letter, one of A, B, C." in shown
+    assert shown.index("【q2_where】") < shown.index("[q2_where]")        # Japanese first
+    assert "最後のセル" in shown and "last cell" in shown
+
+
+@pytest.mark.parametrize("execution", ["validate", "autograde"])
+def test_under_nbgrader_a_malformed_answer_still_fails_its_test(monkeypatch, execution):
+    monkeypatch.setenv("NBGRADER_EXECUTION", execution)
+    with pytest.raises(AnswerFormatError, match="q2_where"):
+        answer("q2_where", "choice", {"In": [""], "q2_where": ""}, options="ABC")
+
+
+def test_the_grader_reads_without_ipython_and_a_malformed_answer_raises(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    with pytest.raises(AnswerFormatError):          # coordkit grade runs the tests in a plain namespace
+        answer("q2_where", "choice", {"q2_where": "Z"}, options="ABC")
+
+
+def test_the_last_cell_lists_every_malformed_answer_in_japanese_then_english(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    ns = {"In": [""], "q1_notice_deadline": "4月中旬", "q2_where": "B", "q3_steps": "A, A"}   # q4 deleted
+    result = check_answers(ns, _QUESTIONS)
+    text = str(result)
+    assert not result.ok and [n for n, _ in result.problems] == [1, 3, 4]
+    assert [p.name for _, p in result.problems] == ["q1_notice_deadline", "q3_steps", "q4_amount"]
+    assert "直すところが 3 問" in text and "3 answers must be fixed" in text
+    for number, name, example in [(1, "q1_notice_deadline", '"2025-04-18"'), (3, "q3_steps", '"B, C, A"'),
+                                  (4, "q4_amount", "12345")]:
+        ja, en = text.index(f"問{number} 【{name}】"), text.index(f"Question {number} [{name}]")
+        assert ja < en and f"例: {name} = {example}" in text and f"Example: {name} = {example}" in text
+    assert "q2_where" not in text                                    # a well-formed answer is not listed
+    assert text.index("問4") < text.index("Question 1")           # every Japanese line, then the English
+
+
+def test_the_last_cell_says_when_every_answer_can_be_read():
+    ns = {"q1_notice_deadline": "2025/4/18", "q2_where": "b", "q3_steps": "C A B", "q4_amount": "5万円"}
+    result = check_answers(ns, _QUESTIONS)
+    assert result.ok and result.checked == [(1, "q1_notice_deadline"), (2, "q2_where"), (3, "q3_steps"),
+                                            (4, "q4_amount")]
+    assert "全4問" in str(result) and "All 4 answers" in str(result) and "Validate" in str(result)
+
+
+def test_the_last_cell_reports_an_answer_written_as_code():
+    ns = {"In": ["", 'q1_notice_deadline = "2025-04-" + "18"'], "q1_notice_deadline": "2025-04-18"}
+    result = check_answers(ns, _QUESTIONS[:1])
+    assert [p.name for _, p in result.problems] == ["q1_notice_deadline"]
+    assert "not a calculation or code" in str(result)

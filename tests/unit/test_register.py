@@ -324,3 +324,111 @@ def test_register_check_on_the_command_line(chained, capsys):
     assert cli.main(["register", "check", "--register-url", chained["url"]]) == 4
     out = capsys.readouterr().out
     assert "SC-2025-0001" in out and "certificates table was edited" in out
+
+
+# --- the schema: migrations (alembic) -----------------------------------------------------------
+
+def _engine(url):
+    from sqlalchemy import create_engine
+
+    return create_engine(url)
+
+
+def _legacy_register(url):
+    """A register as coordkit made it before migrations: create_all and the SQLite triggers, no version."""
+    from sqlalchemy import text
+
+    from coordkit.register import _schema
+
+    engine = _engine(url)
+    _schema()[0].create_all(engine)
+    with engine.begin() as conn:
+        for table, action in [("certificate_events", "UPDATE"), ("certificate_events", "DELETE"),
+                              ("certificates", "DELETE")]:
+            conn.execute(text(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                              "BEGIN SELECT RAISE(ABORT, 'the register keeps its history'); END"))
+    engine.dispose()
+
+
+def test_a_new_register_is_at_the_latest_migration_and_matches_the_model(url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from coordkit.migrations import head
+    from coordkit.register import _schema
+
+    with open_register(url) as reg:
+        assert reg.migrated.before is None and reg.migrated.after == head() == "0002"
+    engine = _engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": "coordkit_register_version"})
+        assert compare_metadata(context, _schema()[0]) == []
+        version = conn.exec_driver_sql("SELECT version_num FROM coordkit_register_version").scalar()
+    engine.dispose()
+    assert version == head()
+    with open_register(url) as reg:                       # opening again changes nothing
+        assert not reg.migrated.changed and not reg.migrated.stamped
+
+
+def test_alembic_upgrade_head_on_an_empty_database_gives_the_schema_coordkit_always_made(tmp_path, url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from coordkit.migrations import HERE, schema_summary
+
+    by_hand = f"sqlite:///{tmp_path / 'by_hand.db'}"
+    alembic = Path(sys.executable).parent / "alembic"
+    proc = subprocess.run([str(alembic), "-c", str(HERE / "alembic.ini"), "-x", f"url={by_hand}", "upgrade", "head"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    legacy = f"sqlite:///{tmp_path / 'legacy.db'}"
+    _legacy_register(legacy)
+    with open_register(url):
+        pass
+    summaries = [schema_summary(_engine(u)) for u in (by_hand, legacy, url)]
+    assert summaries[0] == summaries[1] == summaries[2]
+    assert summaries[0]["certificate_events"]["triggers"] == ["certificate_events_no_delete",
+                                                              "certificate_events_no_update"]
+
+
+def test_a_register_from_before_migrations_is_stamped_and_keeps_its_history(tmp_path):
+    from coordkit.register import check_register
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _legacy_register(url)
+    engine = _engine(url)
+    with engine.begin() as conn:                          # an old register, with an old certificate
+        conn.exec_driver_sql("ALTER TABLE certificate_events DROP COLUMN hash")   # from before the chain too
+    engine.dispose()
+    with open_register(url) as reg:
+        assert reg.migrated.stamped and reg.migrated.before == "0001" and reg.migrated.after == "0002"
+        cert = reg.add(**person())
+    result = check_register(register_url=url)
+    assert result.ok and result.events == 1
+    with open_register(url) as reg:
+        assert reg.get(cert.certificate_id).name_ja == person()["name_ja"] and not reg.migrated.changed
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE certificate_events SET kind = 'renewed'",
+    "DELETE FROM certificate_events",
+    "DELETE FROM certificates WHERE trainee_id = 'tr001'",
+])
+def test_raw_sql_cannot_change_or_delete_the_history(chained, statement):
+    import sqlite3
+
+    from coordkit.register import check_register
+
+    with pytest.raises(sqlite3.IntegrityError, match="keeps its history"):
+        _sql(chained["url"], statement)
+    assert check_register(register_url=chained["url"], head=chained["head"]).ok
+
+
+def test_a_role_name_that_is_not_plain_is_refused_before_any_sql():
+    from coordkit.errors import ConfigError
+    from coordkit.migrations import app_role_grants
+
+    assert "GRANT SELECT, INSERT ON certificate_events TO coordkit_app" in app_role_grants("coordkit_app")
+    with pytest.raises(ConfigError, match="not a plain PostgreSQL role name"):
+        app_role_grants("app; DROP TABLE certificates")
