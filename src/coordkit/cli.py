@@ -201,7 +201,7 @@ def cmd_evaluate(args) -> int:
     settings = _settings(args)
     cohort = args.cohort or settings.default_cohort
     result = run_evaluation(settings=settings, cohort=cohort, data_dir=Path(args.data) if args.data else None,
-                            out_dir=Path(args.out) if args.out else None)
+                            out_dir=Path(args.out) if args.out else None, gradebook=args.gradebook)
     print(f"report: {result.report}")
     print(f"figures: {len(result.figures)} PNG in {result.out_dir / 'figures'}")
     print(f"executed notebooks: {result.out_dir / 'notebooks'}")
@@ -363,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohort")
     p.add_argument("--data", help="cohort folder (default datasets/cohorts/<cohort>)")
     p.add_argument("--out", help="report folder (default reports/<cohort>)")
+    p.add_argument("--gradebook", action="store_true",
+                   help="read the double marks for rater agreement from the course's gradebook (the marking "
+                        "tables; pick the course with --course-id) instead of rubric_scores.csv")
     p.set_defaults(func=cmd_evaluate)
 
     book = sub.add_parser("book", help="the curriculum book").add_subparsers(dest="book_command", required=True)
