@@ -1,3 +1,29 @@
 """coordkit: runs the training of ISA Support Coordinators for Foreign Nationals."""
 
 __version__ = "0.1.0"
+
+
+def _defer_iri_grammar() -> None:
+    """jsonschema registers its `iri` format checks with rfc3987_syntax, whose import builds an Earley
+    grammar (about two seconds on a 2-core machine); every coordkit command that imports nbformat paid
+    for it, and coordkit checks no `iri` format. The module is imported when a check first calls it."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    name = "rfc3987_syntax"
+    if name in sys.modules or importlib.util.find_spec(name) is None:
+        return
+
+    def is_valid_syntax(term: str, value: str) -> bool:
+        if sys.modules.get(name) is stub:
+            del sys.modules[name]
+        return importlib.import_module(name).is_valid_syntax(term, value)
+
+    stub = types.ModuleType(name, "rfc3987_syntax, imported on first use (see coordkit._defer_iri_grammar)")
+    stub.is_valid_syntax = is_valid_syntax
+    sys.modules[name] = stub
+
+
+_defer_iri_grammar()
