@@ -289,8 +289,9 @@ _WORKER_ENGINES: dict = {}          # the worker's private gradebook URL -> its 
 def _fast_paths() -> None:
     """Once per worker: nbgrader's metadata validation with a cached schema validator, and one
     SQLAlchemy engine for the worker's private gradebook (nbgrader opens a Gradebook, so a new engine,
-    about ten times per submission: each would compile every query again and check every table).
-    The private gradebook is always a copy of the template, which has every table."""
+    about fifteen times per submission: each would compile every query again, list and check every
+    table, and connect again after closing). The private gradebook is always a copy of the template,
+    which has every table."""
     import nbgrader.api as api
     from nbgrader.nbgraderformat import common
 
@@ -309,9 +310,27 @@ def _fast_paths() -> None:
             return None                   # a copy of the template: every table is there
         return create_all(bind=bind, **kwargs)
 
+    class _AllTables:
+        def get_table_names(self):
+            return sorted(api.Base.metadata.tables)
+
+    def inspect_tables(subject, *args, **kwargs):
+        if any(subject is e for e in _WORKER_ENGINES.values()):
+            return _AllTables()           # a copy of the template: no query to list its tables
+        return inspect(subject, *args, **kwargs)
+
+    def close(gradebook):
+        gradebook.db.remove()
+        if not any(gradebook.engine is e for e in _WORKER_ENGINES.values()):
+            gradebook.engine.dispose()    # a shared engine keeps its connection for the next Gradebook
+                                          # (_private_gradebook disposes it before swapping the file)
+
     engine_for.coordkit = True
+    inspect = api.inspect
     api.create_engine = engine_for
     api.Base.metadata.create_all = create_tables
+    api.inspect = inspect_tables
+    api.Gradebook.close = close
 
 
 def _private_gradebook(template: str, folder: Path) -> str:
