@@ -821,7 +821,23 @@ def _auto_part(state: dict | None, definition: dict) -> tuple[float | None, floa
 
 
 def _warm() -> None:
-    """A first task for each worker, so that workers start (and import nbgrader) at once."""
+    """A first task for each worker, so that workers start (and import nbgrader) at once, and pay
+    while the coordinator plans what each would pay on its first submission: the imports of
+    grade_submission, nbformat's schema validator (compiled on first use), and the feedback's first
+    code highlighting (which imports IPython's lexers) and markdown rendering. Nothing of a course
+    is read."""
+    import nbformat
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
+    from nbgrader.preprocessors import Execute  # noqa: F401
+
+    from . import course, nbgrader_plugins  # noqa: F401
+
+    for relax in (False, True):             # nbformat.read, nbconvert after each preprocessor
+        nbformat.validate(nbformat.v4.new_notebook(), relax_add_props=relax)
+    Highlight2HTML(pygments_lexer="ipython3")("x = 1")
+    markdown2html_mistune("*x* $x$")
 
 
 def _candidates(course_root: Path, assignments: list[str], *, force: bool) -> int:
