@@ -40,9 +40,16 @@ c.IgnorePattern.pattern = r"[\s\S]"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
+from coordkit import feedback_page  # noqa: E402
 from coordkit.nbgrader_plugins import FeedbackRedaction  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, CSSHTMLHeaderPreprocessor]
+# The page is coordkit's feedback template (src/coordkit/templates/coordkit_feedback, extending
+# nbgrader's): Japanese first with English marked lang="en", each answer labelled with its question,
+# a written answer's mark per rubric criterion or "採点待ち / awaiting marking", no script, WCAG AA.
+# This is the one place it is set: `coordkit grade`, marking and plain `nbgrader generate_feedback`.
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackRedaction, feedback_page.FeedbackLabels,
+                                    CSSHTMLHeaderPreprocessor]
+feedback_page.configure(c)
 
 # Nothing a trainee wrote reaches the lecturer's browser as active content (Formgrader, feedback):
 # after nbgrader restores the locked cells, SanitizeSubmission drops outputs, attachments, raw cells,

@@ -27,3 +27,7 @@ def _defer_iri_grammar() -> None:
 
 
 _defer_iri_grammar()
+
+from . import _legacy  # noqa: E402
+
+_legacy.install()

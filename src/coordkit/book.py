@@ -13,9 +13,78 @@ from .errors import ToolError
 from .facts import FactRegistry, load_facts
 
 
-def page_facts() -> FactRegistry:
-    """The facts registry, for a code cell in a book page (found from the page's folder upwards)."""
-    return load_facts(load_settings(find_root()).facts)
+def page_facts(embedded: str | None = None) -> FactRegistry:
+    """The facts registry, for a code cell in a book page. In the book, it is found from the page's
+    folder upwards (the checkout's pyproject.toml names it). In a notebook exported for a trainee's
+    JupyterLab (`coordkit book notebooks`), the page's facts are embedded in the notebook as the YAML
+    text of facts.yml entries and passed here, so neither a checkout nor datasets/ is needed."""
+    if embedded is None:
+        return load_facts(load_settings(find_root()).facts)
+    return facts_from_text(embedded, where="the facts cell at the top of this notebook")
+
+
+def facts_from_text(text: str, *, where: str) -> FactRegistry:
+    """A registry from the YAML text of facts.yml entries; errors name `where` and the entry."""
+    import yaml
+
+    from .errors import FactsError
+    from .facts import _check_entry
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FactsError(f"{where}: not valid YAML ({exc}); export the notebook again") from None
+    if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
+        raise FactsError(f"{where}: expected a 'facts:' list; export the notebook again")
+    facts = {}
+    for i, entry in enumerate(data["facts"]):
+        fact = _check_entry(entry, i, Path(where))
+        facts[fact.id] = fact
+    return FactRegistry(path=Path(where), facts=facts)
+
+
+_WEEKDAYS_JA = "月火水木金土日"
+DEADLINE_FLAGS = {"last", "weekday", "noyear", "ja", "en"}
+
+
+def format_day(day, *, lang: str, year: bool = True, weekday: bool = False) -> str:
+    """A date as the edition writes it: 2027年1月4日（月） / Monday 4 January 2027."""
+    if lang == "ja":
+        text = (f"{day.year}年" if year else "") + f"{day.month}月{day.day}日"
+        return text + (f"（{_WEEKDAYS_JA[day.weekday()]}）" if weekday else "")
+    text = f"{day.day} {day:%B}" + (f" {day.year}" if year else "")
+    return (f"{day:%A} " if weekday else "") + text
+
+
+def deadline_text(registry: FactRegistry, spec: str, *, lang: str, where: str = "the page"):
+    """The text of a `{deadline}` role: `<fact id> <event date YYYY-MM-DD> [last] [weekday] [noyear] [ja|en]`.
+    The date is the fact's deadline for that event, counted by its own rule and moved off a closed day
+    when the fact says so (`last`: the last day of the period, not moved); `ja`/`en` write it in that
+    language whatever the edition (an easy-Japanese memo quoted in the English edition). Returns (fact, text);
+    FactsError names the role and the fix."""
+    import datetime as dt
+
+    from .errors import FactsError
+    from .facts import due_date, last_day
+
+    parts = spec.split()
+    if len(parts) < 2:
+        raise FactsError(f"{where}: {{deadline}}`{spec}` needs a fact id and an event date, "
+                         "e.g. {deadline}`residence.moving_days 2026-12-15`")
+    flags = set(parts[2:])
+    if flags - DEADLINE_FLAGS:
+        raise FactsError(f"{where}: {{deadline}}`{spec}`: unknown option(s) {', '.join(sorted(flags - DEADLINE_FLAGS))}; "
+                         f"use {', '.join(sorted(DEADLINE_FLAGS))}")
+    fact = registry[parts[0]]
+    if not fact.period:
+        raise FactsError(f"{where}: {{deadline}}`{spec}`: fact {fact.id!r} is not a period; cite it with {{fact}}")
+    try:
+        event = dt.date.fromisoformat(parts[1])
+    except ValueError:
+        raise FactsError(f"{where}: {{deadline}}`{spec}`: {parts[1]!r} is not a date; write it as YYYY-MM-DD") from None
+    day = last_day(fact, event) if "last" in flags else due_date(fact, event)
+    lang = "ja" if "ja" in flags else "en" if "en" in flags else lang
+    return fact, format_day(day, lang=lang, year="noyear" not in flags, weekday="weekday" in flags)
 
 
 def _first_problem(text: str) -> str:

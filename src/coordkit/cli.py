@@ -365,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = book.add_parser("build", help="build the book (warnings are errors, execution cached)")
     p.add_argument("--reports")
     p.set_defaults(func=cmd_book_build)
+    from . import cli_book
+
+    cli_book.register(book)
 
     facts = sub.add_parser("facts", help="the facts registry").add_subparsers(dest="facts_command", required=True)
     p = facts.add_parser("check", help="validate datasets/facts.yml")

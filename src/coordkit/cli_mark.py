@@ -148,6 +148,20 @@ def cmd_scores(args) -> int:
     return 0
 
 
+def cmd_feedback(args) -> int:
+    from .feedback_page import refresh_marked_feedback
+
+    results = refresh_marked_feedback(_settings(args), assignment=args.assignment)
+    if not results:
+        print("No answers are allocated for marking yet: nothing to refresh.")
+    for result in results:
+        print(f"{result.assignment}: feedback rewritten for {len(result.regenerated)} submission(s) whose marks "
+              f"changed, {len(result.unchanged)} unchanged ({result.seconds:.1f} s).")
+    if results:
+        print("Trainees receive it with `nbgrader release_feedback <assignment>` (Formgrader: Release feedback).")
+    return 0
+
+
 def serve_command(settings, *, marker: str | None, port: int, token: str) -> tuple[list[str], dict]:
     """The Jupyter server (marking app and Formgrader) for one marker, on 127.0.0.1."""
     extensions = "{'coordkit.marking.app': True, 'nbgrader.server_extensions.formgrader': True}"
@@ -224,6 +238,10 @@ def register(sub) -> None:
     p.add_argument("assignment", nargs="?")
     p.add_argument("--out")
     p.set_defaults(func=cmd_scores)
+
+    p = ms.add_parser("feedback", help="rewrite the feedback of the submissions whose marks changed")
+    p.add_argument("assignment", nargs="?", help="default: every assignment with answers allocated for marking")
+    p.set_defaults(func=cmd_feedback)
 
     for parser in ms.choices.values():
         parser.add_argument("--db-url", help="gradebook SQLAlchemy URL (default from pyproject.toml)")

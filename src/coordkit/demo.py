@@ -108,13 +108,16 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     result.seconds["mark"] = time.perf_counter() - t
 
     t = step(6, "Feedback after marking: regenerated with each written answer's levels and comment")
-    from .course import generate_feedback
+    from .feedback_page import refresh_feedback
 
-    # nbgrader's own generate_feedback: it reads the marks from the gradebook and runs nothing a trainee
-    # wrote (autograding again would flag every marked answer for review, as nbgrader does on resubmission)
+    # nbgrader's own GenerateFeedback: it reads the marks from the gradebook and runs nothing a trainee
+    # wrote (autograding again would flag every marked answer for review, as nbgrader does on
+    # resubmission); only the submissions whose marks changed since their feedback was written
+    rewritten = 0
     for assignment in tqdm(written, desc="Feedback", unit="assignment", dynamic_ncols=True):
-        generate_feedback(assignment, settings=settings, force=True)
-    say(f"      feedback rewritten for {len(written)} assignment(s) with written answers")
+        rewritten += len(refresh_feedback(assignment, settings=settings).regenerated)
+    say(f"      feedback rewritten for {rewritten} submission(s) whose marks changed "
+        f"({len(written)} assignment(s) with written answers)")
     result.seconds["feedback"] = time.perf_counter() - t
 
     t = step(7, "Exporting per-item scores and the rubric marks from the gradebook")

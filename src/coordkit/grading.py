@@ -438,40 +438,10 @@ def _run_notes(notebook_path: Path, limits: Limits) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-_CELL_SCORE = "{{ cell.metadata.nbgrader.score | float | round(2) }} / {{ cell.metadata.nbgrader.points | float | round(2) }}"
-_NB_SCORE = "(Score: {{ resources.nbgrader.score | float | round(2) }} / {{ resources.nbgrader.max_score | float | round(2) }})"
-
-
-def awaiting_marking_loader(loader):
-    """nbgrader's feedback template, saying 'awaiting marking' for an answer not marked yet (nbgrader
-    shows its missing score as 0.0; FeedbackRedaction flags those answers) and, in the heading, how
-    many answers await marking. Other
-    templates, or a future nbgrader template without these expressions, are served unchanged."""
-    from jinja2 import BaseLoader
-
-    class AwaitingMarking(BaseLoader):
-        def get_source(self, environment, template):
-            source, filename, uptodate = loader.get_source(environment, template)
-            if _CELL_SCORE in source and _NB_SCORE in source:
-                source = source.replace(_CELL_SCORE, (
-                    "{% if cell.metadata.nbgrader.awaiting_marking %}採点待ち / awaiting marking "
-                    "({{ cell.metadata.nbgrader.points | float | round(2) }} points){% else %}" + _CELL_SCORE
-                    + "{% endif %}"))
-                source = source.replace(_NB_SCORE, _NB_SCORE[:-1] + (
-                    "{% set awaiting = nb.cells | selectattr('metadata.nbgrader')"
-                    " | selectattr('metadata.nbgrader.awaiting_marking') | list | length %}"
-                    "{% if awaiting %}; {{ awaiting }} answer(s) awaiting marking / 採点待ち {{ awaiting }} 問{% endif %})"))
-            return source, filename, uptodate
-
-        def list_templates(self):
-            return loader.list_templates()
-
-    return AwaitingMarking()
-
-
 def _feedback_exporter():
     """nbgrader's feedback exporter (HTML) with its compiled templates kept on disk for the run:
-    stock nbgrader compiles them once per command, a worker would compile them per submission."""
+    stock nbgrader compiles them once per command, a worker would compile them per submission. The
+    page itself is coordkit's feedback template, set in nbgrader_config.py (coordkit.feedback_page)."""
     from jinja2 import FileSystemBytecodeCache
     from nbconvert.exporters import HTMLExporter
     from traitlets import Unicode
@@ -504,7 +474,6 @@ def _feedback_exporter():
 
         def _create_environment(self):
             environment = super()._create_environment()
-            environment.loader = awaiting_marking_loader(environment.loader)
             if self.template_cache:
                 os.makedirs(self.template_cache, exist_ok=True)
                 environment.bytecode_cache = FileSystemBytecodeCache(self.template_cache)

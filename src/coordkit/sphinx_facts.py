@@ -2,6 +2,9 @@
 
 In MyST:  {fact}`residence.moving_days`       -> "14 days" (linked to the official source)
           {fact-text}`residence.moving_days`  -> the whole statement, with the value, linked
+          {deadline}`residence.moving_days 2026-12-15` -> the deadline for that event, computed by
+                                                 the fact's counting rule and closed days ("4 January
+                                                 2027"); options: last, weekday, noyear
           ```{fact-sources}
           ```                                 -> every fact the page used: statement, source, kind,
                                                  and what it was checked against
@@ -97,6 +100,34 @@ def _make_role(full: bool):
     return role
 
 
+def _note_use(env, fact_id: str) -> None:
+    used = env.temp_data.setdefault("coordkit_facts_used", [])
+    if fact_id not in used:
+        used.append(fact_id)
+    if not hasattr(env, "coordkit_facts_used"):
+        env.coordkit_facts_used = {}
+    env.coordkit_facts_used.setdefault(env.docname, [])
+    if fact_id not in env.coordkit_facts_used[env.docname]:
+        env.coordkit_facts_used[env.docname].append(fact_id)
+
+
+def _deadline_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{deadline}`<fact id> <event YYYY-MM-DD> [last] [weekday] [noyear]`: a worked-example date that
+    follows the registry (see coordkit.book.deadline_text)."""
+    from .book import deadline_text
+
+    env = inliner.document.settings.env
+    try:
+        fact, label = deadline_text(_registry(env.app), text, lang=_lang(env.app), where=env.docname)
+    except CoordkitError as exc:
+        msg = inliner.reporter.warning(str(exc), line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    _note_use(env, fact.id)
+    ref = nodes.reference(rawtext, label, refuri=fact.source, classes=["coordkit-fact", "coordkit-deadline"],
+                          reftitle=f"{fact.id} · {fact.counting_text(_lang(env.app))}")
+    return [ref], []
+
+
 class FactSources(Directive):
     has_content = False
 
@@ -154,6 +185,14 @@ def _resolve(app: Sphinx, doctree, docname: str) -> None:
         node.replace_self(bullets)
 
 
+_DEADLINE = re.compile(r"\{deadline\}`\s*([^`\s]+)")
+
+
+def deadline_ids(text: str) -> set[str]:
+    """Fact ids cited by {deadline} roles."""
+    return set(_DEADLINE.findall(text))
+
+
 _QUOTED_ID = re.compile(r"""["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
 
 
@@ -167,7 +206,7 @@ def _cited(app: Sphinx, text: str):
     """The facts a page's text cites: role ids, plus quoted ids in code cells that read the registry
     (ALL when the code reads it without naming any)."""
     registry = _registry(app)
-    ids = set(used_fact_ids([text]))
+    ids = set(used_fact_ids([text])) | deadline_ids(text)
     if "page_facts" in text:
         quoted = {i for i in _QUOTED_ID.findall(text) if i in registry}
         if not quoted:
@@ -188,7 +227,7 @@ def _read_facts(app: Sphinx, docname: str, source: list[str]) -> None:
     for name in ("coordkit_facts_used", "coordkit_fact_ids", "coordkit_fact_digest"):
         if not hasattr(env, name):
             setattr(env, name, {})
-    if "{fact" not in text and "page_facts" not in text:
+    if "{fact" not in text and "{deadline}" not in text and "page_facts" not in text:
         env.coordkit_fact_ids.pop(docname, None)
         env.coordkit_fact_digest.pop(docname, None)
         return
@@ -241,6 +280,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("coordkit_facts_path", "", "env")
     app.add_role("fact", _make_role(full=False))
     app.add_role("fact-text", _make_role(full=True))
+    app.add_role("deadline", _deadline_role)
     app.add_node(fact_sources_node)
     app.add_directive("fact-sources", FactSources)
     app.add_directive("fact-table", FactTable)

@@ -509,7 +509,9 @@ def _publish(settings, finals: list[tuple[Answer, Mark | None]]) -> None:
 
 def feedback_text(settings, answer: Answer, final: Mark) -> str:
     """What the trainee reads under a marked answer (nbgrader's comment, shown by Formgrader and the
-    feedback): the level of each criterion with its descriptor, then the marker's comment."""
+    feedback): the level of each criterion with its descriptor (a 「・」 line in Japanese, its English
+    indented under it), then the marker's comment. coordkit's feedback page reads this form back
+    (coordkit.feedback_page.parse_feedback_text) to show it as a table; keep the two in step."""
     cell = rubric_cell(settings, answer.assignment, answer.grade_id)
     lines = []
     for crit in cell.criteria:
@@ -517,8 +519,10 @@ def feedback_text(settings, answer: Answer, final: Mark) -> str:
         level = next((lv for lv in crit.levels if lv.points == points), None)
         if level is not None:
             lines.append(f"・{crit.ja}: {points:g} / {crit.max_points:g} 点 — {level.ja}")
+            if crit.en and level.en:
+                lines.append(f"  {crit.en}: {points:g} / {crit.max_points:g} points — {level.en}")
     if final.comment:
-        lines += ["", final.comment]
+        lines += ["", "講師のコメント / Marker's comment:", final.comment]
     return "\n".join(lines) or None
 
 
