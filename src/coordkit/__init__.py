@@ -13,16 +13,22 @@ def _defer_iri_grammar() -> None:
     import types
 
     name = "rfc3987_syntax"
-    if name in sys.modules or importlib.util.find_spec(name) is None:
+    spec = None if name in sys.modules else importlib.util.find_spec(name)
+    if spec is None:
         return
 
-    def is_valid_syntax(term: str, value: str) -> bool:
+    def load():
         if sys.modules.get(name) is stub:
             del sys.modules[name]
-        return importlib.import_module(name).is_valid_syntax(term, value)
+        return importlib.import_module(name)
+
+    def is_valid_syntax(term: str, value: str) -> bool:
+        return load().is_valid_syntax(term, value)
 
     stub = types.ModuleType(name, "rfc3987_syntax, imported on first use (see coordkit._defer_iri_grammar)")
+    stub.__spec__, stub.__path__ = spec, spec.submodule_search_locations
     stub.is_valid_syntax = is_valid_syntax
+    stub.__getattr__ = lambda attr: getattr(load(), attr)       # anything else: the real module
     sys.modules[name] = stub
 
 
