@@ -3,8 +3,10 @@
 A simulated cohort (default: 60 trainees, seed 2024) is released and submitted once in a temporary
 folder, then graded on separate fresh copies of that course:
 
-1. stock: `nbgrader autograde <id> --create`, then `nbgrader generate_feedback <id>`, one assignment
-   after another (nbgrader grades one notebook at a time, each in a fresh kernel);
+1. stock: `nbgrader autograde <id> --create` with nbgrader's own autograde steps (the course's
+   nbgrader_config.py now grades with coordkit's LiteralExecute; `stock_autograde_steps()` puts
+   nbgrader's Execute back), then `nbgrader generate_feedback <id>`, one assignment after another
+   (nbgrader grades one notebook at a time, each in a fresh kernel);
 2. kernel: `coordkit grade <ids> --engine kernel --jobs N`, the previous engine (each notebook run
    in a sandboxed kernel, in parallel workers);
 3. literal: `coordkit grade <ids> --jobs N`, the new engine (answers read as data, the course's tests
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     with tqdm(total=total, desc="stock nbgrader autograde", unit="submission", dynamic_ncols=True) as bar:
         started, used = time.perf_counter(), _cpu()
         for a in names:
-            autograde(a, settings=stock, tick=lambda _s: bar.update(1))
+            autograde(a, settings=stock, tick=lambda _s: bar.update(1), stock=True)   # nbgrader's own steps
         timings["stock autograde"] = time.perf_counter() - started
         cpu["stock autograde"] = _cpu() - used
     started, used = time.perf_counter(), _cpu()
