@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from coordkit.banks import load_banks
-from coordkit.easyja import check, sentences
-from coordkit.glossary import load_glossary
+from coordkit.content.banks import load_banks
+from coordkit.content.easyja import check, sentences
+from coordkit.content.glossary import load_glossary
 
 CHAPTERS = ("book/domains/japanese_language.md", "book/ja/domains/japanese_language.md")
 

@@ -1,4 +1,4 @@
-"""Item banks -> answer keys -> the notebook cells nbgrader runs (coordkit.banks).
+"""Item banks -> answer keys -> the notebook cells nbgrader runs (coordkit.content.banks).
 
 Keys are recomputed here from datasets/facts.yml with an independent implementation of the answer
 rules (dateutil), so a changed rule changes the expected answer, and a bug in the rules is caught.
@@ -16,10 +16,11 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from coordkit import checks
-from coordkit.banks import build_notebook, compute_answer, example, load_bank, load_banks, write_source
 from coordkit.checks import AnswerFormatError, normalize
+from coordkit.content.banks import compute_answer, load_bank, load_banks
+from coordkit.content.facts import FactRegistry, read_yaml
+from coordkit.content.notebooks import build_notebook, example, write_source
 from coordkit.errors import AssignmentError
-from coordkit.facts import FactRegistry, read_yaml
 
 
 @pytest.fixture(scope="module")
@@ -434,10 +435,10 @@ def test_compute_answer_names_the_place_of_an_incomplete_rule(facts):
 
 
 def test_renewal_banks_are_marked_and_a_bad_cycle_is_refused(tmp_path):
-    from coordkit.banks import load_bank
+    from coordkit.content.banks import load_bank
     from coordkit.config import load_settings
     from coordkit.errors import AssignmentError
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
 
     settings = load_settings()
     facts = load_facts(settings.facts)

@@ -1,4 +1,4 @@
-"""coordkit.syllabus: loading and validating book/syllabus.yml, and matching it with the book's pages."""
+"""coordkit.content.syllabus: loading and validating book/syllabus.yml, and matching it with the book's pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from coordkit.errors import CoordkitError
-from coordkit.syllabus import SyllabusError, check_coverage, load_syllabus
+from coordkit.content.syllabus import SyllabusError, check_coverage, load_syllabus
 
 BASE = {
     "version": 1,
@@ -200,7 +200,7 @@ def _sphinx_build(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, str]:
     write(src, BASE)
     (src / "facts.yml").write_text(FACTS, encoding="utf-8")
     (src / "conf.py").write_text(
-        'extensions = ["myst_parser", "coordkit.sphinx_facts", "coordkit.sphinx_syllabus"]\n'
+        'extensions = ["myst_parser", "coordkit.book.extensions.facts", "coordkit.book.extensions.syllabus"]\n'
         'coordkit_facts_path = "facts.yml"\ncoordkit_syllabus_path = "syllabus.yml"\n'
         'exclude_patterns = ["_build"]\n', encoding="utf-8")
     toc = "\n".join(pages)

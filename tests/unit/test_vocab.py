@@ -3,7 +3,7 @@ values use it, and weights kept elsewhere cover exactly its values."""
 
 import pytest
 
-from coordkit import vocab
+from coordkit.content import vocab
 
 
 def _literal(values) -> str:
@@ -25,7 +25,8 @@ def test_no_other_module_spells_out_a_vocabulary(root, name):
 
 
 def test_the_modules_use_the_shared_vocabularies():
-    from coordkit import banks, cohort, glossary, register
+    from coordkit import cohort, register
+    from coordkit.content import banks, glossary
 
     assert banks.DOMAINS is vocab.LIFE_DOMAINS and banks.COMPETENCIES is vocab.COMPETENCIES
     assert glossary.DOMAINS == tuple(vocab.DOMAIN_CHAPTERS)
