@@ -450,3 +450,15 @@ def test_renewal_banks_are_marked_and_a_bad_cycle_is_refused(tmp_path):
         "\nkind: ", "\ncycle: yearly\nkind: ", 1), encoding="utf-8")
     with pytest.raises(AssignmentError, match="cycle must be one of"):
         load_bank(bad, facts, rubrics_dir=settings.rubrics_dir)
+
+
+def test_the_notebook_builders_keep_their_old_import_path():
+    """Code written before issue #15 imports build_notebook / write_source from coordkit.banks."""
+    from coordkit.banks import build_notebook as old_build, write_source as old_write
+    from coordkit.content import notebooks
+    from coordkit.content.banks import example as moved_example
+
+    assert old_build is notebooks.build_notebook and old_write is notebooks.write_source
+    assert moved_example is notebooks.example
+    with pytest.raises(ImportError):
+        from coordkit.banks import no_such_name  # noqa: F401
