@@ -36,6 +36,11 @@ MOVED: dict[str, str] = {
     "coordkit.sphinx_search": "coordkit.book.extensions.search",
     "coordkit.sphinx_a11y": "coordkit.book.extensions.a11y",
     "coordkit.sphinx_nodes": "coordkit.book.extensions.nodes",
+    # the command line
+    "coordkit.cli_certify": "coordkit.cli.certify",
+    "coordkit.cli_hub": "coordkit.cli.hub",
+    "coordkit.cli_mark": "coordkit.cli.mark",
+    "coordkit.cli_book": "coordkit.cli.book",
 }
 
 
