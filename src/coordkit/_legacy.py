@@ -16,6 +16,13 @@ import importlib.util
 import sys
 
 MOVED: dict[str, str] = {
+    # cohort/: the cohort tables, their evaluation, simulation, report and plots
+    "coordkit.evaluation": "coordkit.cohort.evaluation",
+    "coordkit.simulate": "coordkit.cohort.simulate",
+    "coordkit.report": "coordkit.cohort.report",
+    "coordkit.plotting": "coordkit.cohort.plotting",
+    "coordkit.capacity": "coordkit.cohort.capacity",
+    "coordkit.datahash": "coordkit.cohort.datahash",
 }
 
 

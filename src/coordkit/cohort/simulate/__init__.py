@@ -38,11 +38,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .banks import Bank, Item
-from .config import Settings
-from .errors import CoordkitError, OutputError
-from .rule import DEFAULT_PASS_PERCENT, gate_pass_marks
-from .vocab import GATES
+from ...banks import Bank, Item
+from ...config import Settings
+from ...errors import CoordkitError, OutputError
+from ...rule import DEFAULT_PASS_PERCENT, gate_pass_marks
+from ...vocab import GATES
 
 PASS_MARK = DEFAULT_PASS_PERCENT   # the rule's default (coordkit.rule), kept for this module's importers
 
@@ -287,7 +287,7 @@ def module_effects(modules: Sequence[str], *, seed: int):
     complaint. Seeded: the same modules and seed give the same effects."""
     import pandas as pd
 
-    from .themes import THEMES
+    from ...themes import THEMES
 
     rng = np.random.default_rng([seed, 55])
     effect = rng.normal(0.0, 0.3, len(modules))
@@ -525,7 +525,7 @@ def _pretest(frame, banks, rng):
 def _reaction(frame, modules, reached, *, seed: int):
     import pandas as pd
 
-    from .themes import THEMES
+    from ...themes import THEMES
 
     modules = list(modules)
     if not modules:
@@ -583,7 +583,7 @@ def _consultations(frame, enrolment, rng, m: int):
     gain reached by then) sets the odds of connecting the consultation to a solution and its speed."""
     import pandas as pd
 
-    from .cohort import trainee_milestones
+    from .. import trainee_milestones
 
     n = len(frame)
     start = np.datetime64(TIMELINE["enrolled"]) - np.timedelta64(RECORDS_BEFORE_DAYS, "D")
@@ -721,7 +721,7 @@ def survey_modules(settings: Settings, banks: Iterable[Bank]) -> list[str]:
     practice and Training Program 2) from book/syllabus.yml, or the banks' units without it."""
     path = settings.syllabus
     if path is not None and path.is_file():
-        from .syllabus import load_syllabus
+        from ...syllabus import load_syllabus
 
         return [u.code for u in load_syllabus(path) if u.kind in ("subject", "practice", "group_training")]
     return sorted({u for b in banks for u in b.units})

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError
+from ...errors import DatasetError
 
 __all__ = [
     "ItemFlagRules", "ItemAnalysis", "QuizStatistics", "item_analysis",

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .errors import DatasetError
+from ..errors import DatasetError
 # the vocabularies (stages, gates, competencies, organisation types, prefectures, topics) are coordkit.vocab's
-from .vocab import (COMPETENCIES, FAILURE, GATES, ORG_TYPE_LABELS, ORG_TYPES, STAGE_LABELS,  # noqa: F401
+from ..vocab import (COMPETENCIES, FAILURE, GATES, ORG_TYPE_LABELS, ORG_TYPES, STAGE_LABELS,  # noqa: F401
                     STAGES, SUCCESS, TOPICS)
 
 # --------------------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def _first(mask) -> int:
 
 
 def _prefectures() -> tuple[str, ...]:
-    from .vocab import PREFECTURES
+    from ..vocab import PREFECTURES
 
     return PREFECTURES
 
@@ -459,7 +459,7 @@ def headline(cohort: Cohort, *, pass_mark: float | None = None) -> dict:
     """The cohort's headline figures: trainees, submissions, mean autograded score (%), share at or
     above `pass_mark` percent (default: the certification rule's, coordkit.rule.DEFAULT_PASS_PERCENT;
     an assumption: the official pass mark is not published)."""
-    from .rule import DEFAULT_PASS_PERCENT
+    from ..rule import DEFAULT_PASS_PERCENT
 
     pass_mark = DEFAULT_PASS_PERCENT if pass_mark is None else float(pass_mark)
     scores = cohort.scores
@@ -562,7 +562,7 @@ def gate_check(cohort: Cohort, *, pass_mark=None):
     it (None: the certification rule's marks; a number: every gate; a mapping: rule overrides)."""
     import pandas as pd
 
-    from .rule import gate_pass_marks
+    from ..rule import gate_pass_marks
 
     marks = gate_pass_marks(pass_mark)
 
@@ -1002,7 +1002,7 @@ def module_labels(syllabus_path: Path | str) -> dict[str, str]:
     path = Path(syllabus_path)
     if not path.is_file():
         return {}
-    from .syllabus import load_syllabus
+    from ..syllabus import load_syllabus
 
     return {u.code: f"{u.code} {u.name_ja}" for u in load_syllabus(path)}
 
@@ -1012,8 +1012,8 @@ def item_catalogue(items_dir: Path | str, facts_path: Path | str):
     competency, difficulty; and the banks' kinds (``bank_kind``: case_study | test | report)."""
     import pandas as pd
 
-    from .banks import load_banks
-    from .facts import load_facts
+    from ..banks import load_banks
+    from ..facts import load_facts
 
     rows = [{"assignment": b.id, "item": it.grade_id, "bank_kind": b.kind, "kind": "auto" if it.auto else "manual",
              "points": it.points, "unit": it.unit, "competency": it.competency, "difficulty": it.difficulty}
@@ -1023,7 +1023,7 @@ def item_catalogue(items_dir: Path | str, facts_path: Path | str):
 
 def rubric_levels(rubrics_dir: Path | str) -> dict[tuple[str, str, str], tuple[float, ...]]:
     """(assignment, grade_id, criterion) -> the declared level points of the rubric, for weighted kappa."""
-    from .rubrics import load_rubrics
+    from ..rubrics import load_rubrics
 
     return {(a, cell.grade_id, c.id): tuple(lv.points for lv in c.levels)
             for a, rubric in load_rubrics(Path(rubrics_dir)).items() for cell in rubric.cells.values()
