@@ -131,7 +131,7 @@ def plain_pairs(rubric):
 
 def ours_items(cohort, assignment):
     from coordkit.cohort import wide_scores
-    from coordkit.evaluation import cronbach_alpha, item_analysis
+    from coordkit.cohort.evaluation import cronbach_alpha, item_analysis
 
     wide, maxm = wide_scores(cohort.scores, assignment=assignment)
     result = item_analysis(wide, max_marks=maxm)
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     from coordkit.banks import load_banks
     from coordkit.config import load_settings
     from coordkit.facts import load_facts
-    from coordkit.simulate import generate_cohort, make_trainees, survey_modules, write_tables
+    from coordkit.cohort.simulate import generate_cohort, make_trainees, survey_modules, write_tables
 
     settings = load_settings(ROOT)
     banks = load_banks(settings.items_dir, load_facts(settings.facts))

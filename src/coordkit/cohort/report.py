@@ -146,7 +146,7 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
     import papermill as pm
     from nbconvert import HTMLExporter
 
-    from . import load_cohort
+    from .load import load_cohort
 
     data_dir = Path(data_dir or settings.cohorts_dir / cohort).resolve()
     if gradebook and not (settings.course_root / "nbgrader_config.py").is_file():
