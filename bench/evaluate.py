@@ -2,9 +2,9 @@
 
     python bench/evaluate.py [--trainees 10000] [--consultations 1000000] [--seed 1] [--repeat 3]
 
-Generates (vectorised, `coordkit.simulate.generate_cohort`) a cohort of 10,000 trainees with a
+Generates (vectorised, `coordkit.cohort.simulate.generate_cohort`) a cohort of 10,000 trainees with a
 million consultation records, writes the two largest tables to a temporary folder, then runs each
-step twice in the same process: with coordkit (`coordkit.cohort`, `coordkit.evaluation`) and with a
+step twice in the same process: with coordkit (`coordkit.cohort`, `coordkit.cohort.evaluation`) and with a
 plain pandas version of the same aggregation, the way an analyst would write it without the
 toolkit (string columns, merges, groupby-apply with Python functions). The two results are
 checked to be equal before anything is timed, so both sides compute the same thing.
