@@ -36,7 +36,6 @@ class Mark:
     answer_sha: str
 
 
-
 def _marks(conn, course: str, aid: str) -> list[Mark]:
     return _marks_of(conn, course, [aid]).get(aid, [])
 
@@ -89,7 +88,6 @@ def validate_levels(rubric_cell, levels: dict) -> float:
                                f"choose one of {', '.join(f'{p:g}' for p in points)}")
         total += value
     return total
-
 
 
 @dataclass(frozen=True)

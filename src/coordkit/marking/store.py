@@ -50,6 +50,7 @@ mark_table = sa.Table(
 class MarkingError(CoordkitError):
     """A marking step that cannot be done as asked (the message says why and what to do)."""
 
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 

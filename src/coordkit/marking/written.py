@@ -31,7 +31,6 @@ def answer_id(course_id: str, assignment: str, student: str, grade_id: str) -> s
     return "A" + digest[:11].upper()
 
 
-
 def _stamp(*paths: Path) -> tuple:
     return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
 
@@ -150,7 +149,6 @@ def find_answer(settings, aid: str) -> Answer:
     if aid not in found:
         raise MarkingError(f"answer {aid} is not allocated; run `coordkit mark allocate` first")
     return found[aid]
-
 
 
 def rubric_cell(settings, assignment: str, grade_id: str):
