@@ -155,3 +155,4 @@ def rubric_cell(settings, assignment: str, grade_id: str):
     bank, _ = manual_items(settings, assignment)
     if bank.rubric is None:
         raise MarkingError(f"no rubric file {settings.rubrics_dir / (assignment + '.yml')}; write one first")
+    return bank.rubric.cell(grade_id)
