@@ -41,3 +41,14 @@ def test_the_old_core_path_still_gives_every_name_as_the_same_object():
     missing = [n for n in OLD_NAMES if not hasattr(core, n)]
     assert not missing, missing
     assert core.save_mark is marking.save_mark and core.allocation_table is marking.store.allocation_table
+
+
+def test_the_rubric_of_a_written_answer_is_found_and_a_level_off_the_rubric_is_refused(settings):
+    from coordkit.marking import MarkingError, rubric_cell, validate_levels
+
+    cell = rubric_cell(settings, "cs01_job_loss", "q6_issues")
+    top = {c.id: c.levels[-1].points for c in cell.criteria}
+    assert cell.criteria and validate_levels(cell, top) == sum(c.max_points for c in cell.criteria)
+    crit = cell.criteria[0]
+    with pytest.raises(MarkingError, match=f"not in the rubric for '{crit.id}'"):
+        validate_levels(cell, {**top, crit.id: crit.max_points + 0.5})
