@@ -68,13 +68,37 @@ def hidden_lines(source_path: str) -> set[str]:
     source notebook: text that must never appear in feedback, by any route."""
     import nbformat
 
-    nb = nbformat.read(source_path, as_version=4)
+    return _hidden_lines(nbformat.read(source_path, as_version=4))
+
+
+def _hidden_lines(nb) -> set[str]:
     found: set[str] = set()
     for cell in nb.cells:
         for pattern, _ in _REGIONS[:2]:
             for block in pattern.findall(cell.source):
                 found.update(line.strip() for line in block.splitlines()[1:-1] if len(line.strip()) >= 6)
     return found
+
+
+_SOURCE_FACTS: dict[tuple, tuple[frozenset, dict]] = {}
+
+
+def _source_facts(source_path: str) -> tuple[frozenset, dict[str, str]]:
+    """hidden_lines and source_rubrics of a source notebook, read once per process for as long as the
+    file is unchanged (a worker grading a cohort, or Formgrader, reads the same source for every
+    submission); keyed by the file's path, size and modification time."""
+    import nbformat
+
+    stat = os.stat(source_path)
+    key = (os.path.realpath(source_path), stat.st_size, stat.st_mtime_ns)
+    facts = _SOURCE_FACTS.get(key)
+    if facts is None:
+        nb = nbformat.read(source_path, as_version=4)
+        facts = (frozenset(_hidden_lines(nb)), _source_rubrics(nb))
+        if len(_SOURCE_FACTS) >= 64:
+            _SOURCE_FACTS.clear()
+        _SOURCE_FACTS[key] = facts
+    return facts[0], dict(facts[1])
 
 
 def _output_text(out) -> str:
@@ -138,7 +162,10 @@ def source_rubrics(source_path: str) -> dict[str, str]:
     """grade_id -> rendered rubric, for the manually graded cells of a source notebook."""
     import nbformat
 
-    nb = nbformat.read(source_path, as_version=4)
+    return _source_rubrics(nbformat.read(source_path, as_version=4))
+
+
+def _source_rubrics(nb) -> dict[str, str]:
     found = {}
     for cell in nb.cells:
         block = extract_markdown(cell.source) if _is_manual_answer(cell) else None
@@ -168,7 +195,7 @@ class FeedbackRedaction(Preprocessor):
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
-        path = None
+        path, rubrics = None, {}
         self._secret = set()
         if info.get("assignment") and info.get("notebook"):
             from nbgrader.coursedir import CourseDirectory
@@ -177,7 +204,7 @@ class FeedbackRedaction(Preprocessor):
             path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
                                 f"{info['notebook']}.ipynb")
             if os.path.isfile(path):
-                self._secret = hidden_lines(path)
+                self._secret, rubrics = _source_facts(path)
             else:
                 self.log.warning("No source notebook %s: feedback without rubrics", path)
                 path = None
@@ -188,7 +215,7 @@ class FeedbackRedaction(Preprocessor):
                 meta["awaiting_marking"] = True          # the feedback says so instead of 0.0 (grading.py)
         nb, resources = super().preprocess(nb, resources)
         if self.show_rubrics and path:
-            nb = append_rubrics(nb, source_rubrics(path))
+            nb = append_rubrics(nb, rubrics)
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
@@ -221,15 +248,32 @@ def clean_markdown(text: str) -> str:
 
 def _source_cells(resources):
     """grade_id -> (cell_type, source) of the assignment's notebook in the gradebook, and the grade
-    cells (grade_id -> (max_score, cell_type)) and solution cell ids."""
-    from nbgrader.api import Gradebook
+    cells (grade_id -> (max_score, cell_type)) and solution cell ids: three plain queries on
+    nbgrader's tables (what Gradebook.find_notebook and its relationships give, without loading
+    every cell as an object). Raises nbgrader's MissingEntry if the notebook is not in the gradebook."""
+    from nbgrader.api import (Assignment, BaseCell, Gradebook, GradeCell, MissingEntry, Notebook, SolutionCell,
+                              SourceCell)
+    from sqlalchemy import select
 
     info = resources["nbgrader"]
+    notebook, assignment, base = Notebook.__table__, Assignment.__table__, BaseCell.__table__
+    source, grade, solution = SourceCell.__table__, GradeCell.__table__, SolutionCell.__table__
     with Gradebook(info["db_url"]) as gb:
-        nb = gb.find_notebook(info["notebook"], info["assignment"])
-        return ({c.name: (c.cell_type, c.source) for c in nb.source_cells},
-                {c.name: (c.max_score, c.cell_type) for c in nb.grade_cells},
-                {c.name for c in nb.solution_cells})
+        db = gb.db
+        nb_id = db.execute(select(notebook.c.id).join(assignment, notebook.c.assignment_id == assignment.c.id)
+                           .where(notebook.c.name == info["notebook"], assignment.c.name == info["assignment"])
+                           ).scalar()
+        if nb_id is None:
+            raise MissingEntry()
+        sources = {name: (kind, text) for name, kind, text in db.execute(
+            select(source.c.name, source.c.cell_type, source.c.source).where(source.c.notebook_id == nb_id))}
+        grades = {name: (points, kind) for name, points, kind in db.execute(
+            select(base.c.name, grade.c.max_score, grade.c.cell_type).join(base, base.c.id == grade.c.id)
+            .where(base.c.notebook_id == nb_id))}
+        solutions = set(db.execute(select(base.c.name).join(solution, solution.c.id == base.c.id)
+                                   .where(base.c.notebook_id == nb_id)).scalars())
+        db.rollback()
+        return sources, grades, solutions
 
 
 def _nbgrader(cell) -> dict:
