@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.update(tool_env(ours))
 
+    kids_before = _cpu(resource.RUSAGE_CHILDREN)
     profile, samples = cProfile.Profile(), []
     steps: dict[str, float] = {}
     if args.no_profile:
@@ -138,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         result = grading.grade_cohort([args.assignment], settings=ours, jobs=1, force=True, show_progress=False)
     finally:
         concurrent.futures.ProcessPoolExecutor = real
+    from coordkit import testproc
+
+    for server in list(testproc._SERVERS.values()):   # reap the test helper: its CPU (and its test
+        server.stop()                                   # processes') counts from here on
+    helper = (_cpu(resource.RUSAGE_CHILDREN) - kids_before - sum(s[1] for s in samples if s)) / max(1, len(samples))
     timed = [s for s in samples if s]
     n = len(timed)
     print(f"Work folder: {work}   graded {sum(result.graded.values())}, "
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     if n:
         own, kids, wall = (sum(s[i] for s in timed) / n for i in range(3))
         print(f"per submission (mean of {n}, first left out): CPU {own + kids:.3f} s "
-              f"(grader {own:.3f} s + test processes {kids:.3f} s), wall {wall:.3f} s")
+              f"(grader {own:.3f} s + test processes {kids:.3f} s), wall {wall:.3f} s; "
+              f"+ {helper:.3f} s per submission in the test helper (coordkit.testproc, reaped at the end)")
     if steps and n:
         for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
             print(f"  {name:44}{seconds / (n + 1) * 1000:8.1f} ms per submission (CPU, all submissions)")
