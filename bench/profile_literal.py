@@ -127,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.update(tool_env(ours))
 
+    import functools
+
+    from coordkit import nbgrader_plugins, testproc
+
+    # the tests run as in a `coordkit grade` worker: through this process's test helper
+    nbgrader_plugins.run_tests_apart = functools.partial(testproc.run_tests_apart, helper=True)
     kids_before = _cpu(resource.RUSAGE_CHILDREN)
     profile, samples = cProfile.Profile(), []
     steps: dict[str, float] = {}
@@ -139,8 +145,6 @@ def main(argv: list[str] | None = None) -> int:
         result = grading.grade_cohort([args.assignment], settings=ours, jobs=1, force=True, show_progress=False)
     finally:
         concurrent.futures.ProcessPoolExecutor = real
-    from coordkit import testproc
-
     for server in list(testproc._SERVERS.values()):   # reap the test helper: its CPU (and its test
         server.stop()                                   # processes') counts from here on
     helper = (_cpu(resource.RUSAGE_CHILDREN) - kids_before - sum(s[1] for s in samples if s)) / max(1, len(samples))

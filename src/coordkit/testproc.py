@@ -10,9 +10,11 @@ SQLAlchemy: over a hundred MB of pages to copy and tear down for every notebook)
 process starts, on first use, one small helper (`python -m coordkit.testproc`): a fresh interpreter
 that imports only coordkit.checks and holds nothing of any submission. For each notebook it is sent
 the tests and the literal answers, forks a test process from itself (cheap: it is small) and sends
-back the outcomes. The helper ends with the grading process (parent-death signal, end of its input,
-reaped at exit) or after IDLE_SECONDS without work; if it cannot be started or stops answering, the
-grading process forks the test process itself, as before.
+back the outcomes. The helper is used only by `coordkit grade`'s workers (multiprocessing children,
+which grade many notebooks each): it ends with its worker (parent-death signal, end of its input,
+and the worker reaps it at exit), so no process outlives the run. Anywhere else (`nbgrader autograde`,
+Formgrader, a direct call), or if the helper cannot be started or stops answering, the grading
+process forks the test process itself.
 
 Nothing here reads a notebook: the tests are the course's cells from the gradebook and the values
 are what ast.literal_eval gave (strings, numbers, tuples...), pickled between processes the grader
@@ -28,7 +30,6 @@ import struct
 import sys
 
 FORMAT_ERRORS = {"AnswerFormatError"}
-IDLE_SECONDS = 10          # the helper stops after this long without a notebook to test
 _HEADER = struct.Struct("!Q")
 
 
@@ -235,13 +236,17 @@ def _server() -> _TestServer | None:
 
 
 def run_tests_apart(tests: list[tuple[str, str]], namespace: dict, *, seconds: int = 60,
-                    memory_bytes: int = 2048 * 1024 * 1024) -> list[tuple]:
+                    memory_bytes: int = 2048 * 1024 * 1024, helper: bool | None = None) -> list[tuple]:
     """run_tests in a separate process (see the module docstring): forked for these tests by this
-    process's helper, or by this process if the helper is unavailable; with a CPU, memory and
-    wall-clock limit. Falls back to this process where fork does not exist."""
+    process's helper (helper=None: in a multiprocessing worker only), or by this process; with a CPU,
+    memory and wall-clock limit. Falls back to this process where fork does not exist."""
     if not hasattr(os, "fork"):
         return run_tests(tests, namespace)
-    server = _server()
+    if helper is None:
+        import multiprocessing
+
+        helper = multiprocessing.parent_process() is not None
+    server = _server() if helper else None
     if server is not None:
         try:
             return server.run(tests, namespace, seconds=seconds, memory_bytes=memory_bytes)
@@ -260,12 +265,10 @@ def main(argv: list[str]) -> int:
     import coordkit.checks  # noqa: F401 - what the course's tests import, once
     import resource  # noqa: F401
 
-    import time
-
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     while True:
-        request = _read_frame(stdin, time.monotonic() + IDLE_SECONDS)
-        if request is None:                         # the grading process is done, or idle too long
+        request = _read_frame(stdin, None)
+        if request is None:                         # the grading process is done
             return 0
         tests, namespace, seconds, memory_bytes = pickle.loads(request)
         outcomes = run_forked(tests, namespace, seconds=seconds, memory_bytes=memory_bytes, die_with_parent=True)
