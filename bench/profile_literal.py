@@ -141,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         _time_steps(steps)
     real = concurrent.futures.ProcessPoolExecutor
     concurrent.futures.ProcessPoolExecutor = lambda *a, **k: _InProcessPool(profile=profile, samples=samples)
+    run_cpu = _cpu(resource.RUSAGE_SELF)
     try:
         result = grading.grade_cohort([args.assignment], settings=ours, jobs=1, force=True, show_progress=False)
     finally:
         concurrent.futures.ProcessPoolExecutor = real
+    run_cpu = _cpu(resource.RUSAGE_SELF) - run_cpu
     for server in list(testproc._SERVERS.values()):   # reap the test helper: its CPU (and its test
         server.stop()                                   # processes') counts from here on
     helper = (_cpu(resource.RUSAGE_CHILDREN) - kids_before - sum(s[1] for s in samples if s)) / max(1, len(samples))
@@ -158,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"per submission (mean of {n}, first left out): CPU {own + kids:.3f} s "
               f"(grader {own:.3f} s + test processes {kids:.3f} s), wall {wall:.3f} s; "
               f"+ {helper:.3f} s per submission in the test helper (coordkit.testproc, reaped at the end)")
+    if n:
+        graded = sum(s[0] for s in timed) / n * len(samples)
+        print(f"grade_cohort in this process: CPU {run_cpu:.2f} s, of which about {run_cpu - graded:.2f} s outside "
+              f"grade_submission (planning, the template gradebook, writing the course gradebook, installing)")
     if steps and n:
         for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
             print(f"  {name:44}{seconds / (n + 1) * 1000:8.1f} ms per submission (CPU, all submissions)")
