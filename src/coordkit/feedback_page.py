@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jinja2 import pass_context, pass_environment
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
@@ -49,6 +50,56 @@ def configure(c) -> None:
     c.HTMLExporter.template_name = TEMPLATE_NAME
     c.HTMLExporter.template_file = TEMPLATE_FILE
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR), nbgrader_template_dir()]
+    c.HTMLExporter.filters = {"coordkit_markdown": "coordkit.feedback_page.cached_markdown",
+                              "coordkit_highlight": "coordkit.feedback_page.cached_highlight"}
+
+
+# --- the page's two costly filters, remembered per process ------------------------------------------
+# Most of a feedback page is the course's own text (prompts, locked code, rubrics), the same for every
+# submission: a worker grading a cohort rendered each of those cells again (a new Markdown parser or
+# pygments formatter per cell) for every trainee. These filters give the same HTML as nbconvert's
+# `markdown2html` and `highlight_code` (which they call), remembered by everything that HTML depends
+# on; a cell with attachments, or an exporter that embeds images (which reads files), is never
+# remembered.
+
+_RENDERED: dict[tuple, str] = {}
+_RENDERED_MAX = 2048        # entries (the course's cells for a few assignments, and some answers)
+
+
+def _remember(key: tuple, render):
+    html = _RENDERED.get(key)
+    if html is None:
+        html = render()
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.pop(next(iter(_RENDERED)))          # the oldest first
+        _RENDERED[key] = html
+    return html
+
+
+@pass_context
+def cached_markdown(context, source: str) -> str:
+    """nbconvert's `markdown2html` of the exporter rendering the page, remembered (see above)."""
+    render = context.environment.filters["markdown2html"]
+    exporter = getattr(render, "__self__", None)
+    cell = context.get("cell") or {}
+    if exporter is None or cell.get("attachments") or getattr(exporter, "embed_images", True):
+        return render(context, source)
+    key = ("md", type(exporter).__name__, source, exporter.anchor_link_text, exporter.exclude_anchor_links,
+           repr(sorted(exporter.lexer_options.items())))
+    return _remember(key, lambda: render(context, source))
+
+
+@pass_environment
+def cached_highlight(environment, source: str, language: str | None = None, metadata=None) -> str:
+    """nbconvert's `highlight_code` filter of the page (Highlight2HTML), remembered (see above)."""
+    highlight = environment.filters["highlight_code"]
+    lexer = getattr(highlight, "pygments_lexer", None)
+    options = getattr(highlight, "extra_formatter_options", None)
+    if lexer is None or options is None:
+        return highlight(source, language, metadata)
+    magics = (metadata or {}).get("magics_language")
+    key = ("code", type(highlight).__name__, source, language, lexer, magics, repr(sorted(options.items())))
+    return _remember(key, lambda: highlight(source, language, metadata))
 
 
 def _first_sentence(text: str, limit: int) -> str:

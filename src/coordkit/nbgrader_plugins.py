@@ -4,8 +4,9 @@ adds its notes files and, for `--engine kernel`, the sandboxed kernel).
 Autograde without running the trainee's code (LiteralExecute, in place of nbgrader's Execute): each
 autograded answer is read from its answer cell as data (coordkit.checks.read_answer_cell), and the
 assignment's test cells, taken from the gradebook (the course's own code, hidden tests included),
-run against those values only, in a separate process (a fork of the grader that holds nothing of the
-submission but those literal values, with CPU, memory and time limits: run_tests_apart), so the process that
+run against those values only, in a separate process (forked per notebook by a small helper that holds
+nothing of any submission, and given only those literal values, with CPU, memory and time limits:
+coordkit.testproc.run_tests_apart), so the process that
 writes the gradebook runs no test. The course's nbgrader_config.py puts LiteralExecute in place of
 Execute, so plain `nbgrader autograde` and Formgrader's autograde button grade exactly as
 `coordkit grade` does. The test cells' outputs it writes are what
@@ -43,6 +44,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Int, Unicode
 
 from .rubrics import extract_markdown
+from .testproc import FORMAT_ERRORS, _error_parts, _outcome, run_test, run_tests, run_tests_apart  # noqa: F401
 
 _REGIONS = [
     (re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?^[ \t]*#+[ \t]*END HIDDEN TESTS[^\n]*\n?", re.S | re.M),
@@ -50,7 +52,6 @@ _REGIONS = [
     (re.compile(r"^[ \t]*#+[ \t]*BEGIN SOLUTION.*?^[ \t]*#+[ \t]*END SOLUTION[^\n]*\n?", re.S | re.M), ""),
     (re.compile(r"=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===", re.S), ""),
 ]
-FORMAT_ERRORS = {"AnswerFormatError"}
 NOT_CORRECT = "答えが正しくありません。 / The answer is not correct."
 
 
@@ -68,13 +69,37 @@ def hidden_lines(source_path: str) -> set[str]:
     source notebook: text that must never appear in feedback, by any route."""
     import nbformat
 
-    nb = nbformat.read(source_path, as_version=4)
+    return _hidden_lines(nbformat.read(source_path, as_version=4))
+
+
+def _hidden_lines(nb) -> set[str]:
     found: set[str] = set()
     for cell in nb.cells:
         for pattern, _ in _REGIONS[:2]:
             for block in pattern.findall(cell.source):
                 found.update(line.strip() for line in block.splitlines()[1:-1] if len(line.strip()) >= 6)
     return found
+
+
+_SOURCE_FACTS: dict[tuple, tuple[frozenset, dict]] = {}
+
+
+def _source_facts(source_path: str) -> tuple[frozenset, dict[str, str]]:
+    """hidden_lines and source_rubrics of a source notebook, read once per process for as long as the
+    file is unchanged (a worker grading a cohort, or Formgrader, reads the same source for every
+    submission); keyed by the file's path, size and modification time."""
+    import nbformat
+
+    stat = os.stat(source_path)
+    key = (os.path.realpath(source_path), stat.st_size, stat.st_mtime_ns)
+    facts = _SOURCE_FACTS.get(key)
+    if facts is None:
+        nb = nbformat.read(source_path, as_version=4)
+        facts = (frozenset(_hidden_lines(nb)), _source_rubrics(nb))
+        if len(_SOURCE_FACTS) >= 64:
+            _SOURCE_FACTS.clear()
+        _SOURCE_FACTS[key] = facts
+    return facts[0], dict(facts[1])
 
 
 def _output_text(out) -> str:
@@ -138,7 +163,10 @@ def source_rubrics(source_path: str) -> dict[str, str]:
     """grade_id -> rendered rubric, for the manually graded cells of a source notebook."""
     import nbformat
 
-    nb = nbformat.read(source_path, as_version=4)
+    return _source_rubrics(nbformat.read(source_path, as_version=4))
+
+
+def _source_rubrics(nb) -> dict[str, str]:
     found = {}
     for cell in nb.cells:
         block = extract_markdown(cell.source) if _is_manual_answer(cell) else None
@@ -168,7 +196,7 @@ class FeedbackRedaction(Preprocessor):
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
-        path = None
+        path, rubrics = None, {}
         self._secret = set()
         if info.get("assignment") and info.get("notebook"):
             from nbgrader.coursedir import CourseDirectory
@@ -177,7 +205,7 @@ class FeedbackRedaction(Preprocessor):
             path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
                                 f"{info['notebook']}.ipynb")
             if os.path.isfile(path):
-                self._secret = hidden_lines(path)
+                self._secret, rubrics = _source_facts(path)
             else:
                 self.log.warning("No source notebook %s: feedback without rubrics", path)
                 path = None
@@ -188,7 +216,7 @@ class FeedbackRedaction(Preprocessor):
                 meta["awaiting_marking"] = True          # the feedback says so instead of 0.0 (grading.py)
         nb, resources = super().preprocess(nb, resources)
         if self.show_rubrics and path:
-            nb = append_rubrics(nb, source_rubrics(path))
+            nb = append_rubrics(nb, rubrics)
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
@@ -221,15 +249,32 @@ def clean_markdown(text: str) -> str:
 
 def _source_cells(resources):
     """grade_id -> (cell_type, source) of the assignment's notebook in the gradebook, and the grade
-    cells (grade_id -> (max_score, cell_type)) and solution cell ids."""
-    from nbgrader.api import Gradebook
+    cells (grade_id -> (max_score, cell_type)) and solution cell ids: three plain queries on
+    nbgrader's tables (what Gradebook.find_notebook and its relationships give, without loading
+    every cell as an object). Raises nbgrader's MissingEntry if the notebook is not in the gradebook."""
+    from nbgrader.api import (Assignment, BaseCell, Gradebook, GradeCell, MissingEntry, Notebook, SolutionCell,
+                              SourceCell)
+    from sqlalchemy import select
 
     info = resources["nbgrader"]
+    notebook, assignment, base = Notebook.__table__, Assignment.__table__, BaseCell.__table__
+    source, grade, solution = SourceCell.__table__, GradeCell.__table__, SolutionCell.__table__
     with Gradebook(info["db_url"]) as gb:
-        nb = gb.find_notebook(info["notebook"], info["assignment"])
-        return ({c.name: (c.cell_type, c.source) for c in nb.source_cells},
-                {c.name: (c.max_score, c.cell_type) for c in nb.grade_cells},
-                {c.name for c in nb.solution_cells})
+        db = gb.db
+        nb_id = db.execute(select(notebook.c.id).join(assignment, notebook.c.assignment_id == assignment.c.id)
+                           .where(notebook.c.name == info["notebook"], assignment.c.name == info["assignment"])
+                           ).scalar()
+        if nb_id is None:
+            raise MissingEntry()
+        sources = {name: (kind, text) for name, kind, text in db.execute(
+            select(source.c.name, source.c.cell_type, source.c.source).where(source.c.notebook_id == nb_id))}
+        grades = {name: (points, kind) for name, points, kind in db.execute(
+            select(base.c.name, grade.c.max_score, grade.c.cell_type).join(base, base.c.id == grade.c.id)
+            .where(base.c.notebook_id == nb_id))}
+        solutions = set(db.execute(select(base.c.name).join(solution, solution.c.id == base.c.id)
+                                   .where(base.c.notebook_id == nb_id)).scalars())
+        db.rollback()
+        return sources, grades, solutions
 
 
 def _nbgrader(cell) -> dict:
@@ -323,28 +368,8 @@ class SanitizeOutputs(Preprocessor):
         return cell, resources
 
 
-def run_test(source: str, namespace: dict, *, name: str = "test"):
-    """Run one test cell of the course (its own code) in `namespace`, as IPython would: the value of
-    a last expression is the result. Returns ("pass", None) | ("result", value) | ("error", exc)."""
-    try:
-        tree = ast.parse(source)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        exec(compile(tree, f"<{name}>", "exec"), namespace)    # noqa: S102 - the course's own test code
-        value = eval(compile(ast.Expression(last.value), f"<{name}>", "eval"), namespace) if last else None
-    except Exception as exc:  # noqa: BLE001 - a failing test is a score of 0, whatever it raises
-        return "error", exc
-    return ("result", value) if value is not None else ("pass", None)
-
-
 def _error_output(exc: BaseException):
     return _error_from(_error_parts(exc))
-
-
-def _error_parts(exc: BaseException) -> tuple[str, str, list[str]]:
-    ename, evalue = type(exc).__name__, str(exc)
-    render = getattr(exc, "_render_traceback_", None)
-    lines = render() if callable(render) and ename in FORMAT_ERRORS else [f"{ename}: {evalue}"]
-    return ename, evalue, [str(l) for l in lines]
 
 
 def _error_from(parts) -> dict:
@@ -352,82 +377,6 @@ def _error_from(parts) -> dict:
 
     ename, evalue, lines = parts
     return new_output("error", ename=ename, evalue=evalue, traceback=list(lines))
-
-
-def _outcome(kind: str, value) -> tuple:
-    """A test's outcome as plain data (what crosses from the test process to nbgrader's)."""
-    if kind == "error":
-        return "error", _error_parts(value)
-    if kind == "result":
-        return "result", repr(value)
-    return "pass", None
-
-
-def run_tests(tests: list[tuple[str, str]], namespace: dict) -> list[tuple]:
-    """Run the course's test cells (grade_id, source) in order, each in a fresh copy of `namespace`
-    (the answers, read as data); their outcomes as plain data (see _outcome)."""
-    return [_outcome(*run_test(source, {"__name__": "__main__", **namespace}, name=gid)) for gid, source in tests]
-
-
-def run_tests_apart(tests: list[tuple[str, str]], namespace: dict, *, seconds: int = 60,
-                    memory_bytes: int = 2048 * 1024 * 1024) -> list[tuple]:
-    """run_tests in a separate process (a fork of this one, before anything of the submission is
-    run: only the course's test code runs in it, against literal values), with a CPU, memory and
-    wall-clock limit. The process that runs nbgrader and writes the gradebook never runs a test;
-    a test that crashes, loops or exhausts memory scores 0 with a note, and nothing it changes in
-    its own process (a module, a global) reaches the next notebook. Falls back to this process
-    where fork does not exist."""
-    import pickle
-    import select
-    import signal
-    import time
-
-    if not hasattr(os, "fork"):
-        return run_tests(tests, namespace)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                   # the test process
-        code = 0
-        try:
-            os.close(read_fd)
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-            data = pickle.dumps(run_tests(tests, namespace))
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(data)
-        except BaseException:                     # noqa: BLE001 - reported by the parent as a failure
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    chunks, deadline, reason = [], time.monotonic() + seconds, None
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                reason = f"the tests took longer than {seconds} s"
-                break
-            ready, _, _ = select.select([read_fd], [], [], left)
-            if ready:
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        if reason:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    if reason is None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        try:
-            return pickle.loads(b"".join(chunks))
-        except Exception:                          # noqa: BLE001 - a truncated answer: below
-            pass
-    why = reason or "the test process stopped (memory or CPU limit, or a crash)"
-    failed = ("error", ("TestError", why, [f"TestError: {why}"]))
-    return [failed for _ in tests]
 
 
 class LiteralExecute(Preprocessor):
