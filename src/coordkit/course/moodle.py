@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Unicode
 
-from .errors import CoordkitError
+from ..errors import CoordkitError
 
 ROSTER_ID_COLUMNS = ("ID number", "idnumber", "trainee_id", "student_id")
 MOODLE_SITE_MAXIMUM = 100.0        # Moodle's gradepointmax unless the site raises it

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ConfigError, OutputError
+from ..errors import ConfigError, OutputError
 from .register import Certificate
 
 ISSUER_JA = "外国人支援コーディネーター養成研修 事務局"

@@ -46,8 +46,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import CoordkitError
-from .vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order; the published export uses it
+from ..errors import CoordkitError
+from ..vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order; the published export uses it
 
 CERTIFICATE_PREFIX = "SC"          # SC-<year of certification>-<4-digit sequence>
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford base32
@@ -67,7 +67,7 @@ class RegisterError(CoordkitError):
 def expiry_date(start: dt.date, *, years: int) -> dt.date:
     """The last day of a validity of `years` years from `start` (see the module docstring):
     the same calendar day `years` later, or the month's last day if that month lacks the day."""
-    from .banks import _add_months   # the calendar-month arithmetic the answer keys use
+    from ..banks import _add_months   # the calendar-month arithmetic the answer keys use
 
     if isinstance(years, bool) or not isinstance(years, int) or years <= 0:
         raise RegisterError(f"a validity period must be a positive whole number of years (got {years!r})")
@@ -768,7 +768,7 @@ def export_register(*, register_url: str, out: Path | str | None = None,
         out = Path(out)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            from .export import escape_formulas
+            from ..course.export import escape_formulas
 
             escape_formulas(result.to_frame()).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
         except OSError as exc:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .banks import Bank, write_source
-from .config import Settings
-from .errors import AssignmentError, OutputError, ToolError
+from ..banks import Bank, write_source
+from ..config import Settings
+from ..errors import AssignmentError, OutputError, ToolError
 
 
 def tool_env(settings: Settings) -> dict[str, str]:
@@ -101,7 +101,7 @@ def release_assignments(banks: Iterable[Bank], *, settings: Settings, force: boo
         if progress:
             progress(bank.id)
     if settings.calendar is not None and settings.calendar.is_file():
-        from .course_calendar import apply_calendar
+        from .calendar import apply_calendar
 
         # due dates from the course calendar into the gradebook, where autograde's late penalty reads them
         result.due_dates = apply_calendar(settings=settings, assignments=[b.id for b in banks]).set
@@ -215,7 +215,7 @@ def scratch_course(folder: Path, *, settings: Settings, banks: Iterable[Bank], t
                    progress: Callable[[str], None] | None = None) -> Settings:
     """A new course in `folder`: the course's nbgrader_config.py, every bank released with nbgrader,
     and a simulated cohort submitted. Returns its settings (see course_settings)."""
-    from .simulate import simulate_cohort
+    from ..simulate import simulate_cohort
 
     temp = course_settings(folder, settings=settings)
     temp.course_root.mkdir(parents=True, exist_ok=True)

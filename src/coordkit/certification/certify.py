@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .config import Settings
-from .errors import DatasetError
+from ..config import Settings
+from ..errors import DatasetError
 from .register import Certificate, default_register_url, open_register, split_fields
 
 # The rule itself lives in coordkit.rule (light, so that config can check it); re-exported here.
@@ -161,7 +161,7 @@ def load_records(folder: Path | str, *, trainees, seed: int, synthetic: bool = F
     """attendance.csv and people.csv of a cohort, validated (errors name file, row and column).
     When they are missing and `synthetic` is set, fictional ones are made from trainees.csv and
     (with `write`) saved next to it, never over existing files."""
-    from .cohort import read_table
+    from ..cohort import read_table
 
     folder = Path(folder)
     paths = {t: folder / f"{t}.csv" for t in SCHEMAS}
@@ -183,7 +183,7 @@ def load_records(folder: Path | str, *, trainees, seed: int, synthetic: bool = F
                         written.append(path)
                 (folder / SYNTHETIC_MARKER).touch()
             except OSError as exc:
-                from .errors import OutputError
+                from ..errors import OutputError
                 raise OutputError(f"cannot write {folder} ({exc.strerror}); check its permissions") from None
     frames = {t: read_table(p, t, schemas=SCHEMAS) if p.is_file() else made[t] for t, p in paths.items()}
     ids = set(trainees["trainee_id"])
@@ -364,10 +364,10 @@ class CertifyResult:
 
 
 def _scores_frame(scores, *, settings: Settings, assignments: list[str]):
-    from .cohort import read_table
+    from ..cohort import read_table
 
     if scores is None:
-        from .course import export_scores
+        from ..course import export_scores
         return export_scores(settings=settings, assignments=assignments)
     if isinstance(scores, (str, Path)):
         table = read_table(scores, "scores")
@@ -382,9 +382,9 @@ def check_scores(table, *, settings: Settings, assignments: list[str], source: s
     and the score the gradebook holds. Raises DatasetError naming the first row that is not."""
     import math
 
-    from .banks import bank_paths, load_banks
-    from .course import export_scores
-    from .facts import load_facts
+    from ..banks import bank_paths, load_banks
+    from ..course import export_scores
+    from ..facts import load_facts
 
     known = bank_paths(settings.items_dir)
     wanted = [a for a in assignments if a in known]
@@ -449,8 +449,8 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
     and the attendance records; register the newly certified (no duplicates) and write their
     certificate PDFs. With `dry_run`, decide only and write nothing."""
     from .certificate import certificate_filename, write_certificate
-    from .cohort import read_table
-    from .facts import load_facts
+    from ..cohort import read_table
+    from ..facts import load_facts
 
     cohort = cohort or settings.default_cohort
     on = on or dt.date.today()
@@ -500,11 +500,11 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
     out = settings.reports_dir / cohort / "certification.csv"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        from .export import escape_formulas
+        from ..course.export import escape_formulas
 
         escape_formulas(result.to_frame()).to_csv(out, index=False, lineterminator="\n")
     except OSError as exc:
-        from .errors import OutputError
+        from ..errors import OutputError
         raise OutputError(f"cannot write {out} ({exc.strerror}); choose a writable --reports folder") from None
     result.decisions_csv = out
     return result
@@ -568,7 +568,7 @@ def renew_certificates(*, settings: Settings, on: dt.date | None = None, rule: C
     explain the others. Each renewal adds the validity period to the old expiry, is recorded in the
     register's history and gets a new certificate PDF (…_renewal<N>.pdf)."""
     from .certificate import write_certificate
-    from .facts import load_facts
+    from ..facts import load_facts
 
     on = on or dt.date.today()
     facts = load_facts(settings.facts)
@@ -613,7 +613,7 @@ def refresher_coverage(bank_path: Path | str, *, facts, since: dt.date,
     renew) the refresher bank tests, and which it does not yet. A fact's last check (`verified`, or the
     date of `checked_against`) moves whenever it is checked or changed, so this errs on the side of
     listing too many."""
-    from .banks import load_bank
+    from ..banks import load_bank
 
     bank = load_bank(bank_path, facts)
     items = {i.grade_id: tuple(sorted(set(i.facts_used))) for i in bank.items}
