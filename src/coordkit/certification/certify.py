@@ -1,6 +1,6 @@
 """Certification as a rule: who is certified, who is refused and why, and who may renew.
 
-The rule lives in one place, `CertificationRule` in coordkit.rule (re-exported here), overridable in
+The rule lives in one place, `CertificationRule` in coordkit.certification.rule, overridable in
 pyproject.toml under [tool.coordkit.certification]. A trainee is certified when every gate is passed
 (curriculum §3: TP1 confirmation test -> practical exercises -> Training Program 2 -> completion
 test -> certification):
@@ -22,7 +22,7 @@ press, not confirmed by ISA; certificates then carry a footnote saying so).
 
 Data: scores come from the nbgrader gradebook (`coordkit.course.export_scores`), Training Program 2
 attendance from ``datasets/cohorts/<cohort>/attendance.csv`` and personal records from ``people.csv``
-(schemas in SCHEMAS below). For a simulated cohort, `synthesize_records` makes both from
+(schemas in coordkit.certification.records.SCHEMAS). For a simulated cohort, `synthesize_records` makes both from
 trainees.csv with a seed: fictional people, marked 仮名 / pseudonym.
 
 Renewal: a coordinator renews by completing the renewal training, an assignment set of its own
@@ -37,17 +37,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
 
 from ..config import Settings
 from ..errors import DatasetError
+from .decide import Decision, decide_all, decide_renewal, renewal_opens_on
+from .records import SCHEMAS, load_records
 from .register import Certificate, default_register_url, open_register, split_fields
-
-# The rule itself lives in coordkit.rule (light, so that config can check it); re-exported here.
-from .rule import (DEFAULT_PASS_PERCENT, VALIDITY_FACT, CertificationRule, default_rule,  # noqa: E402,F401
-                   rule_for)
-
-
+from .rule import VALIDITY_FACT, CertificationRule, rule_for
 def validity_notes(rule: CertificationRule, facts) -> tuple[str, ...]:
     """Footnotes for certificates when the validity period is not confirmed by ISA."""
     fact = facts[VALIDITY_FACT]
@@ -56,267 +52,6 @@ def validity_notes(rule: CertificationRule, facts) -> tuple[str, ...]:
     n = rule.validity_years
     return (f"有効期間（{n}年）は仮定の値です（出入国在留管理庁の一次資料では確認できていません）。",
             f"The {n}-year validity period is an assumption (not confirmed in a primary ISA text).")
-
-
-# --- records: attendance and personal details ------------------------------------------------
-
-SCHEMAS = {  # for coordkit.cohort.read_table(..., schemas=SCHEMAS)
-    "attendance": {"trainee_id": ("id", True), "session": ("str", True), "attended": ("bool", True)},
-    "people": {"trainee_id": ("id", True), "name_ja": ("str", True), "name_en": ("str", True),
-               "affiliation": ("str", True), "specialist_fields": ("str", False),
-               "publish_name": ("bool", True), "publish_affiliation": ("bool", True),
-               "publish_specialist_fields": ("bool", True)},
-}
-SYNTHETIC_MARKER = ".coordkit-synthetic-records"
-SYNTHETIC_TP2_SESSIONS = ("TP2-day1", "TP2-day2")   # Appendix A placeholder: 2 days [NOT CONFIRMED]
-
-_JA_SURNAMES = [("佐藤", "SATO"), ("鈴木", "SUZUKI"), ("高橋", "TAKAHASHI"), ("田中", "TANAKA"),
-                ("伊藤", "ITO"), ("渡辺", "WATANABE"), ("山本", "YAMAMOTO"), ("中村", "NAKAMURA"),
-                ("小林", "KOBAYASHI"), ("加藤", "KATO"), ("吉田", "YOSHIDA"), ("山田", "YAMADA")]
-_JA_GIVEN = [("花子", "Hanako"), ("太郎", "Taro"), ("美咲", "Misaki"), ("健太", "Kenta"), ("陽子", "Yoko"),
-             ("翔", "Sho"), ("由美", "Yumi"), ("大輔", "Daisuke"), ("恵", "Megumi"), ("誠", "Makoto")]
-_OTHER_NAMES = {  # first language -> (family names, given names), katakana and Latin letters
-    "ポルトガル語": ([("シルバ", "SILVA"), ("サントス", "SANTOS")], [("アナ", "Ana"), ("ルーカス", "Lucas")]),
-    "中国語": ([("王", "WANG"), ("李", "LI")], [("芳", "Fang"), ("偉", "Wei")]),
-    "ベトナム語": ([("グエン", "NGUYEN"), ("チャン", "TRAN")], [("ティ・ラン", "Thi Lan"), ("ヴァン・ナム", "Van Nam")]),
-    "英語": ([("スミス", "SMITH"), ("ブラウン", "BROWN")], [("エミリー", "Emily"), ("ジェームズ", "James")]),
-    "スペイン語": ([("ガルシア", "GARCIA"), ("ロペス", "LOPEZ")], [("マリア", "Maria"), ("カルロス", "Carlos")]),
-    "タガログ語": ([("レイエス", "REYES"), ("クルス", "CRUZ")], [("ジョイ", "Joy"), ("マーク", "Mark")]),
-    "韓国語": ([("キム", "KIM"), ("パク", "PARK")], [("ミンス", "Minsu"), ("ジヨン", "Jiyoung")]),
-    "ネパール語": ([("グルン", "GURUNG"), ("タパ", "THAPA")], [("ラム", "Ram"), ("シタ", "Sita")]),
-}
-_AFFILIATIONS = {  # org_type -> fictional affiliation (架空); {pref} the prefecture, {x} a letter
-    "municipality": "{x}市 多文化共生課（架空）",
-    "designated_city": "{x}市 国際交流センター（架空）",
-    "prefecture": "{pref} 外国人総合相談センター（架空）",
-    "international_association": "{pref}国際交流協会（架空）",
-    "national_government": "出入国在留管理局 {x}出張所 相談窓口（架空）",
-}
-_SPECIALIST_FIELDS = ["在留手続", "労働", "医療・健康保険", "年金・社会保険", "税", "出産・子育て", "教育",
-                      "家族・婚姻・国籍", "DV・虐待", "住まい", "生活困窮・福祉", "防災"]
-
-
-@dataclass(frozen=True)
-class Records:
-    attendance: Any                 # DataFrame: trainee_id, session, attended
-    people: Any                     # DataFrame: see SCHEMAS["people"]
-    synthetic: bool                 # made by synthesize_records (fictional people)
-    written: tuple[Path, ...] = ()  # files this call wrote
-
-
-def synthesize_records(trainees, *, seed: int, enrolment=None) -> tuple[Any, Any]:
-    """Fictional Training Program 2 attendance and personal records for a simulated cohort,
-    from its trainees table and a seed: names marked （仮名）/ (pseudonym), affiliations （架空）.
-    With the cohort's `enrolment` table, attendance agrees with its tp2 stage (attended: every
-    session; absent: the last session missed; no tp2 row: never reached TP2, no attendance rows)."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng([seed, 7])
-    tp2 = None
-    if enrolment is not None:
-        rows = enrolment[enrolment["stage"] == "tp2"]
-        tp2 = dict(zip(rows["trainee_id"], rows["status"]))
-    attendance, people = [], []
-    for row in trainees.itertuples(index=False):
-        for n, session in enumerate(SYNTHETIC_TP2_SESSIONS, start=1):
-            if tp2 is None:
-                present = bool(rng.random() < 0.95)
-            elif row.trainee_id not in tp2:
-                continue
-            else:
-                present = tp2[row.trainee_id] == "attended" or n < len(SYNTHETIC_TP2_SESSIONS)
-            attendance.append({"trainee_id": row.trainee_id, "session": session, "attended": present})
-        families, givens = _OTHER_NAMES.get(row.first_language, (_JA_SURNAMES, _JA_GIVEN))
-        (fam_ja, fam_en), (giv_ja, giv_en) = (families[int(rng.integers(len(families)))],
-                                              givens[int(rng.integers(len(givens)))])
-        template = _AFFILIATIONS.get(row.org_type, "{x}相談窓口（架空）")
-        fields = rng.choice(len(_SPECIALIST_FIELDS), size=int(rng.integers(1, 3)), replace=False)
-        people.append({
-            "trainee_id": row.trainee_id, "name_ja": f"{fam_ja} {giv_ja}（仮名）",
-            "name_en": f"{fam_en} {giv_en} (pseudonym)",
-            "affiliation": template.format(pref=row.prefecture, x="ABCDEFGH"[int(rng.integers(8))]),
-            "specialist_fields": ";".join(_SPECIALIST_FIELDS[i] for i in sorted(fields)),
-            "publish_name": bool(rng.random() < 0.4), "publish_affiliation": bool(rng.random() < 0.8),
-            "publish_specialist_fields": bool(rng.random() < 0.6)})
-    return (pd.DataFrame(attendance, columns=list(SCHEMAS["attendance"])),
-            pd.DataFrame(people, columns=list(SCHEMAS["people"])))
-
-
-def _check_ids(frame, path: Path, ids: set[str], *, unique_by: list[str]) -> None:
-    unknown = ~frame["trainee_id"].isin(ids)
-    if unknown.any():
-        idx = int(unknown.idxmax())
-        raise DatasetError(f"{path} row {idx + 2} column 'trainee_id': {frame['trainee_id'][idx]!r} is not in "
-                           "trainees.csv; add the trainee or fix the id")
-    dup = frame.duplicated(unique_by)
-    if dup.any():
-        idx = int(dup.idxmax())
-        key = ", ".join(f"{c} {frame[c][idx]!r}" for c in unique_by)
-        raise DatasetError(f"{path} row {idx + 2}: {key} appears twice; keep one row")
-
-
-def load_records(folder: Path | str, *, trainees, seed: int, synthetic: bool = False,
-                 write: bool = True) -> Records:
-    """attendance.csv and people.csv of a cohort, validated (errors name file, row and column).
-    When they are missing and `synthetic` is set, fictional ones are made from trainees.csv and
-    (with `write`) saved next to it, never over existing files."""
-    from ..cohort import read_table
-
-    folder = Path(folder)
-    paths = {t: folder / f"{t}.csv" for t in SCHEMAS}
-    missing = [p for p in paths.values() if not p.is_file()]
-    if missing and not synthetic:
-        raise DatasetError(f"{missing[0]}: file not found; record the cohort's "
-                           f"{missing[0].stem} there (columns {', '.join(SCHEMAS[missing[0].stem])}), "
-                           "or for a simulated cohort pass --synthetic-records to make fictional ones")
-    made, written = {}, []
-    if missing:
-        enrolment = folder / "enrolment.csv"
-        made = dict(zip(SCHEMAS, synthesize_records(
-            trainees, seed=seed, enrolment=read_table(enrolment, "enrolment") if enrolment.is_file() else None)))
-        if write:
-            try:
-                for table, path in paths.items():
-                    if not path.is_file():
-                        made[table].to_csv(path, index=False, lineterminator="\n")
-                        written.append(path)
-                (folder / SYNTHETIC_MARKER).touch()
-            except OSError as exc:
-                from ..errors import OutputError
-                raise OutputError(f"cannot write {folder} ({exc.strerror}); check its permissions") from None
-    frames = {t: read_table(p, t, schemas=SCHEMAS) if p.is_file() else made[t] for t, p in paths.items()}
-    ids = set(trainees["trainee_id"])
-    _check_ids(frames["attendance"], paths["attendance"], ids, unique_by=["trainee_id", "session"])
-    _check_ids(frames["people"], paths["people"], ids, unique_by=["trainee_id"])
-    return Records(attendance=frames["attendance"], people=frames["people"],
-                   synthetic=bool(made) or (folder / SYNTHETIC_MARKER).is_file(), written=tuple(written))
-
-
-# --- gates -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str            # tp1_check | practice_report | tp2_attendance | completion_test | personal_record | ...
-    label: str
-    passed: bool
-    status: str          # passed | below_mark | not_submitted | awaiting_grading | absent | no_record | ...
-    detail: str          # one line: which gate, which score against which mark
-    score: float | None = None
-    max_score: float | None = None
-    mark_percent: float | None = None
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.score is None or not self.max_score else 100 * self.score / self.max_score
-
-
-@dataclass(frozen=True)
-class Decision:
-    trainee_id: str
-    gates: tuple[GateResult, ...]
-
-    @property
-    def certified(self) -> bool:
-        return all(g.passed for g in self.gates)
-
-    @property
-    def refusals(self) -> tuple[GateResult, ...]:
-        return tuple(g for g in self.gates if not g.passed)
-
-    def explain(self) -> str:
-        if self.certified:
-            return f"{self.trainee_id}: every gate passed"
-        return f"{self.trainee_id}: refused; " + "; ".join(g.detail for g in self.refusals)
-
-    def evidence(self) -> dict:
-        return {g.gate: {"status": g.status, "score": g.score, "max_score": g.max_score,
-                         "mark_percent": g.mark_percent} for g in self.gates}
-
-
-def _assignment_gate(rows, *, gate: str, label: str, assignment: str, rule: CertificationRule,
-                     mark_field: str, mark_word: str = "pass mark", refused_word: str = "",
-                     student: str | None = None) -> GateResult:
-    mark = getattr(rule, mark_field)
-    name = f"{label} ({assignment})"
-    if rows is None or len(rows) == 0:
-        by = f" by student id {student}" if student else ""
-        return GateResult(gate, label, False, "not_submitted",
-                          f"{name}: no graded submission{by} in the gradebook; collect and autograde it "
-                          f"(coordkit grade {assignment})", mark_percent=mark)
-    pending = rows[rows["needs_manual_grade"]]
-    if len(pending):
-        ids = ", ".join(sorted(pending["grade_id"].astype(str)))
-        return GateResult(gate, label, False, "awaiting_grading",
-                          f"{name}: {len(pending)} answer(s) still await manual grading ({ids}); grade them "
-                          "in nbgrader's formgrader, then run certify again", mark_percent=mark)
-    score = float(rows["score"].fillna(0).sum())
-    max_score = float(rows["max_score"].sum())
-    if max_score <= 0:
-        return GateResult(gate, label, False, "no_points",
-                          f"{name}: the assignment has no points to score; check its item bank", mark_percent=mark)
-    passed = score * 100 >= mark * max_score - 1e-9
-    comparison = "at or above" if passed else f"{refused_word}below"
-    text = (f"{name}: {score:g} of {max_score:g} points = {100 * score / max_score:.1f}%, {comparison} "
-            f"the {mark_word} {rule.mark_label(mark_field)}")
-    return GateResult(gate, label, passed, "passed" if passed else "below_mark", text,
-                      score=score, max_score=max_score, mark_percent=mark)
-
-
-def _attendance_gate(rows, sessions: list[str], *, rule: CertificationRule) -> GateResult:
-    label, mark = "Training Program 2 attendance", rule.tp2_attendance_percent
-    if not sessions:
-        return GateResult("tp2_attendance", label, False, "no_record",
-                          f"{label}: attendance.csv records no Training Program 2 session; record the "
-                          "attendance of every session", mark_percent=mark)
-    present = set(rows.loc[rows["attended"], "session"]) if rows is not None else set()
-    recorded = set(rows["session"]) if rows is not None else set()
-    attended = [s for s in sessions if s in present]
-    absent = [s for s in sessions if s in recorded and s not in present]
-    unrecorded = [s for s in sessions if s not in recorded]
-    percent = 100 * len(attended) / len(sessions)
-    passed = len(attended) * 100 >= mark * len(sessions) - 1e-9
-    text = (f"{label}: attended {len(attended)} of {len(sessions)} sessions ({percent:.0f}%), "
-            f"{'meets' if passed else 'below'} the required {rule.mark_label('tp2_attendance_percent')}")
-    if absent:
-        text += f"; absent: {', '.join(absent)}"
-    if unrecorded:
-        text += f"; no attendance record for: {', '.join(unrecorded)} (counted as absent)"
-    status = "passed" if passed else ("no_record" if unrecorded and not absent else "absent")
-    return GateResult("tp2_attendance", label, passed, status, text, score=float(len(attended)),
-                      max_score=float(len(sessions)), mark_percent=mark)
-
-
-def decide(trainee_id: str, *, scores, attendance, people, rule: CertificationRule) -> Decision:
-    """Check every gate for one trainee. `scores` has the columns of export_scores (other trainees'
-    rows are ignored), `attendance` and `people` those of SCHEMAS."""
-    mine = scores[scores["trainee_id"] == trainee_id]
-    per = {a: mine[mine["assignment"] == a] for a in (rule.tp1_check, rule.practice_report, rule.completion_test)}
-    sessions = sorted(set(attendance["session"]))
-    rows = attendance[attendance["trainee_id"] == trainee_id]
-    gates = [
-        _assignment_gate(per[rule.tp1_check], gate="tp1_check", label="TP1 confirmation test",
-                         assignment=rule.tp1_check, rule=rule, mark_field="tp1_check_pass_percent"),
-        _assignment_gate(per[rule.practice_report], gate="practice_report", label="practice report accepted",
-                         assignment=rule.practice_report, rule=rule, mark_field="practice_report_pass_percent",
-                         mark_word="acceptance mark", refused_word="not accepted, "),
-        _attendance_gate(rows if len(rows) else None, sessions, rule=rule),
-        _assignment_gate(per[rule.completion_test], gate="completion_test", label="completion test",
-                         assignment=rule.completion_test, rule=rule, mark_field="completion_test_pass_percent"),
-    ]
-    if (people["trainee_id"] == trainee_id).any():
-        gates.append(GateResult("personal_record", "personal record", True, "passed",
-                                "personal record: on file in people.csv"))
-    else:
-        gates.append(GateResult("personal_record", "personal record", False, "no_record",
-                                f"personal record: no row for {trainee_id} in people.csv (name, affiliation, "
-                                "consent to publish); add it and run certify again"))
-    return Decision(trainee_id, tuple(gates))
-
-
-def decide_all(trainee_ids: Iterable[str], *, scores, attendance, people,
-               rule: CertificationRule) -> list[Decision]:
-    return [decide(t, scores=scores, attendance=attendance, people=people, rule=rule) for t in trainee_ids]
 
 
 # --- certifying a cohort -------------------------------------------------------------------------
@@ -508,47 +243,6 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
         raise OutputError(f"cannot write {out} ({exc.strerror}); choose a writable --reports folder") from None
     result.decisions_csv = out
     return result
-
-
-# --- renewal -------------------------------------------------------------------------------------
-
-def renewal_opens_on(cert: Certificate, rule: CertificationRule) -> dt.date:
-    return cert.expires_on - dt.timedelta(days=rule.renewal_opens_days)
-
-
-def decide_renewal(cert: Certificate, *, scores, on: dt.date, rule: CertificationRule) -> Decision:
-    """Renewal gates for one certificate: still valid and inside the renewal window, refresher test
-    passed, case-study meeting assignment passed (student id in the gradebook = certificate id).
-    If `scores` has a `timestamp` column (submission time), work submitted before the window
-    opened, i.e. for an earlier renewal, does not count."""
-    import pandas as pd
-
-    opens = renewal_opens_on(cert, rule)
-    if on > cert.expires_on:
-        window = GateResult("renewal_window", "renewal window", False, "expired",
-                            f"renewal window: the certificate expired on {cert.expires_on + dt.timedelta(days=1)} "
-                            "and cannot be renewed; the coordinator must be certified again")
-    elif on < opens:
-        window = GateResult("renewal_window", "renewal window", False, "too_early",
-                            f"renewal window: opens on {opens}, {rule.mark_label('renewal_opens_days')} before "
-                            f"the expiry on {cert.expires_on}")
-    else:
-        window = GateResult("renewal_window", "renewal window", True, "passed",
-                            f"renewal window: open from {opens} to {cert.expires_on}")
-    mine = scores[scores["trainee_id"] == cert.certificate_id]
-    if "timestamp" in mine.columns:
-        stamps = pd.to_datetime(mine["timestamp"], errors="coerce", utc=True)
-        mine = mine[stamps.isna() | (stamps >= pd.Timestamp(opens, tz="UTC"))]
-    gates = (
-        window,
-        _assignment_gate(mine[mine["assignment"] == rule.renewal_refresher], gate="renewal_refresher",
-                         label="renewal refresher test", assignment=rule.renewal_refresher, rule=rule,
-                         mark_field="renewal_refresher_pass_percent", student=cert.certificate_id),
-        _assignment_gate(mine[mine["assignment"] == rule.case_meeting], gate="case_meeting",
-                         label="case-study meeting", assignment=rule.case_meeting, rule=rule,
-                         mark_field="case_meeting_pass_percent", student=cert.certificate_id),
-    )
-    return Decision(cert.certificate_id, gates)
 
 
 @dataclass
