@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from coordkit import cli, cli_certify
-from coordkit.register import _check_char, open_register
+from coordkit.certification.codes import _check_char
+from coordkit.certification.register import open_register
 
 
 @pytest.fixture
