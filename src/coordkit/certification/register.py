@@ -384,7 +384,7 @@ def open_register(url: str, *, create: bool = True) -> Register:
 
 
 def upgrade_register(*, register_url: str):
-    """Bring an existing register's schema to the latest migration (coordkit.migrations); a register
+    """Bring an existing register's schema to the latest migration (coordkit.certification.migrations); a register
     from before migrations is stamped first. Returns the Migration (revisions before and after)."""
     with open_register(register_url, create=False) as reg:
         from .migrations import migrate

@@ -1,7 +1,7 @@
 """Scores out of the nbgrader gradebook: per-item scores for the evaluators, and grades for Moodle
 (nbgrader itself only exports totals, and leaves LMS import to users: jupyter/nbgrader#530).
 
-Moodle (see coordkit.moodle for what Moodle's importers do with each cell):
+Moodle (see coordkit.course.moodle for what Moodle's importers do with each cell):
 
 - `moodle-xml` (recommended): one file, `reports/moodle_grades.xml`, for Grades > Import > XML file.
   Each grade names its grade item by ID number (set each grade item's ID number to the assignment id,
