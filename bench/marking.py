@@ -33,18 +33,23 @@ sys.path.insert(0, str(ROOT / "tests" / "notebooks"))
 def build_course(folder: Path, trainees: int, seed: int):
     from coordkit.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.course import scratch_course
+    from coordkit.course import course_settings, scratch_course
     from coordkit.facts import load_facts
     from coordkit.grading import grade_cohort
 
     settings = load_settings(ROOT)
     banks = [b for b in load_banks(settings.items_dir, load_facts(settings.facts), rubrics_dir=settings.rubrics_dir)
              if b.cycle == "training" and any(not i.auto for i in b.items)]
+    done = folder / f"graded-{trainees}-{seed}.ok"
+    if done.is_file():                                  # --workdir: a course this script built and graded before
+        print(f"course: {trainees} trainees, reusing the graded course in {folder}")
+        return course_settings(folder, settings=settings), [b.id for b in banks]
     t = time.perf_counter()
     course = scratch_course(folder, settings=settings, banks=banks, trainees=trainees, seed=seed)
     grade_cohort([b.id for b in banks], settings=course)
     print(f"course: {trainees} trainees, {len(banks)} assignments with written answers, released, submitted and "
           f"graded in {time.perf_counter() - t:.0f} s")
+    done.write_text("graded\n")
     return course, [b.id for b in banks]
 
 
@@ -79,15 +84,21 @@ def bench_app(course, assignments, answers: int):
             fg = f"http://127.0.0.1:{server.port}/formgrader"
             notebooks = server.get("", base=f"{fg}/api/submitted_notebooks/{assignments[0]}/{assignments[0]}")
             ids = [nb["id"] for nb in notebooks]
-            page.goto(f"{fg}/submissions/{ids[0]}/?token={server.token}")
+            grades_loaded = lambda r: "/formgrader/api/grades" in r.url      # noqa: E731 - the page is usable
+            with page.expect_response(grades_loaded, timeout=20000):
+                page.goto(f"{fg}/submissions/{ids[0]}/?token={server.token}")
             for i in range(min(answers, len(ids) - 1)):
                 page.wait_for_selector("input.score")
+                page.wait_for_load_state("networkidle")
                 box = page.locator("input.score").first
-                box.fill("1")
+                box.fill("1" if box.input_value() != "1" else "0")
                 t = time.perf_counter()
-                box.press("Tab")                                 # Formgrader saves on change
-                page.locator(".score-saved").first.wait_for(state="visible", timeout=10000)
-                page.goto(f"{fg}/submissions/{ids[i + 1]}/")
+                # Formgrader saves on change (a PUT to its grade API); wait for the server's answer
+                with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
+                                          timeout=10000):
+                    box.press("Tab")
+                with page.expect_response(grades_loaded, timeout=20000):
+                    page.goto(f"{fg}/submissions/{ids[i + 1]}/")
                 page.wait_for_selector("input.score")
                 stock.append(time.perf_counter() - t)
             browser.close()
@@ -141,10 +152,14 @@ def main() -> int:
     parser.add_argument("--trainees", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--answers", type=int, default=30, help="answers marked in each browser run")
+    parser.add_argument("--workdir", help="keep the graded course here and reuse it on the next run "
+                                          "(building and grading 60 trainees takes minutes); default: a temporary folder")
     args = parser.parse_args()
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     with tempfile.TemporaryDirectory(prefix="coordkit-bench-marking-") as tmp:
-        course, assignments = build_course(Path(tmp), args.trainees, args.seed)
+        work = Path(args.workdir).resolve() if args.workdir else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        course, assignments = build_course(work, args.trainees, args.seed)
         ours, stock = bench_app(course, assignments, args.answers)
         n, imp, imp_stock = bench_import(course, assignments, Path(tmp))
 

@@ -1,6 +1,6 @@
-// Self-checks in the web book (coordkit.selfcheck renders the form): checked in the browser, no
+// Self-checks in the web book (coordkit.book.selfcheck renders the form): checked in the browser, no
 // kernel. Each question's fieldset carries its kind and its key (option indexes, or the normalised
-// accepted answers); typed answers are compared as coordkit.selfcheck.normalise compares them.
+// accepted answers); typed answers are compared as coordkit.book.selfcheck.normalise compares them.
 (() => {
   const RIGHT = "正解 / Correct.";
   const WRONG = "もう一度考えてみましょう。 / Not quite; try again.";

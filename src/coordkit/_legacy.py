@@ -16,6 +16,31 @@ import importlib.util
 import sys
 
 MOVED: dict[str, str] = {
+    # M4: content/ and book/ (coordkit.book is now the package: its __init__ re-exports build's API)
+    "coordkit.facts": "coordkit.content.facts",
+    "coordkit.syllabus": "coordkit.content.syllabus",
+    "coordkit.glossary": "coordkit.content.glossary",
+    "coordkit.rubrics": "coordkit.content.rubrics",
+    "coordkit.easyja": "coordkit.content.easyja",
+    "coordkit.themes": "coordkit.content.themes",
+    "coordkit.vocab": "coordkit.content.vocab",
+    "coordkit.banks": "coordkit.content.banks",
+    "coordkit.book_notebooks": "coordkit.book.notebooks",
+    "coordkit.selfcheck": "coordkit.book.selfcheck",
+    "coordkit.a11y": "coordkit.book.a11y",
+    "coordkit.pagestats": "coordkit.book.pagestats",
+    "coordkit.sphinx_facts": "coordkit.book.extensions.facts",
+    "coordkit.sphinx_glossary": "coordkit.book.extensions.glossary",
+    "coordkit.sphinx_syllabus": "coordkit.book.extensions.syllabus",
+    "coordkit.sphinx_edition": "coordkit.book.extensions.edition",
+    "coordkit.sphinx_search": "coordkit.book.extensions.search",
+    "coordkit.sphinx_a11y": "coordkit.book.extensions.a11y",
+    "coordkit.sphinx_nodes": "coordkit.book.extensions.nodes",
+    # the command line
+    "coordkit.cli_certify": "coordkit.cli.certify",
+    "coordkit.cli_hub": "coordkit.cli.hub",
+    "coordkit.cli_mark": "coordkit.cli.mark",
+    "coordkit.cli_book": "coordkit.cli.book",
     # M3: certification/ and course/
     "coordkit.rule": "coordkit.certification.rule",
     "coordkit.register": "coordkit.certification.register",

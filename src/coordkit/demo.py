@@ -136,8 +136,8 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     say(f"      {len(rubric)} rubric marks (every marker, per criterion) -> {sim.out_dir / 'rubric_scores.csv'}")
     result.seconds["export"] = time.perf_counter() - t
 
-    t = step(8, "Running the evaluation notebooks")
-    report = run_evaluation(settings=settings, cohort=cohort)
+    t = step(8, "Running the evaluation notebooks (rater agreement from the gradebook's marks)")
+    report = run_evaluation(settings=settings, cohort=cohort, gradebook=True)
     result.report = report.html
     result.seconds["evaluate"] = time.perf_counter() - t
 

@@ -732,13 +732,61 @@ def icc_ci(result: ICCResult, form: str = "ICC(A,1)", *, confidence: float = 0.9
 
 
 def kappa_ci(a: Any, b: Any, *, weights: str | None = None, levels: Sequence | None = None,
-             confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """A percentile bootstrap confidence interval for `cohen_kappa` (answers resampled with
-    replacement, `resamples` times, with a fixed `seed` so a report is repeatable). Resamples in
-    which kappa is undefined (every rating one level) are left out; NaN bounds if most are."""
+             confidence: float = 0.95, method: str = "asymptotic", resamples: int = 2000,
+             seed: int = 0) -> tuple[float, float]:
+    """A confidence interval for `cohen_kappa` (same ``weights`` and ``levels`` conventions).
+
+    ``method="asymptotic"`` (default): kappa +/- z * ASE with the large-sample standard error of
+    Fleiss, Cohen & Everitt (1969), the ``ASE`` that SAS PROC FREQ prints and statsmodels'
+    ``cohens_kappa`` returns as ``std_kappa`` (evaluation-methods 2.1). With agreement weights
+    v_ij = 1 - w_ij, vbar_i. = sum_j p_.j v_ij, vbar_.j = sum_i p_i. v_ij:
+    Var = [sum_ij p_ij (v_ij - (vbar_i. + vbar_.j)(1 - kappa))^2 - (kappa - P_e (1 - kappa))^2]
+    / (n (1 - P_e)^2). The upper bound is capped at 1 (kappa cannot exceed it). NaN bounds when a
+    rater used a single level (kappa is then 0 by construction and the large-sample variance
+    degenerates to 0, which would print a false "0.00-0.00"); use the bootstrap or more answers.
+    Checked against SAS's printout in tests/unit/test_evaluation.py.
+
+    ``method="bootstrap"``: percentile bootstrap (answers resampled with replacement,
+    ``resamples`` times, fixed ``seed`` so a report is repeatable); resamples in which kappa is
+    undefined (every rating one level) are left out; NaN bounds if most are.
+    """
+    from scipy import stats
+
+    if method not in ("asymptotic", "bootstrap"):
+        raise ValueError(f"method must be 'asymptotic' or 'bootstrap', not {method!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence!r}")
     base = cohen_kappa(a, b, weights=weights, levels=levels)
     ra, rb = _as_list(a, name="a"), _as_list(b, name="b")
     pairs = [(u, v) for u, v in zip(ra, rb) if not (pd.isna(u) or pd.isna(v))]
+    if method == "asymptotic":
+        kappa = base.kappa
+        if np.isnan(kappa):
+            return float("nan"), float("nan")
+        position = {level: i for i, level in enumerate(base.levels)}
+        L = len(base.levels)
+        table = np.zeros((L, L))
+        for u, v in pairs:
+            table[position[u], position[v]] += 1
+        n = table.sum()
+        p = table / n
+        row, col = p.sum(axis=1), p.sum(axis=0)
+        if (row > 0).sum() < 2 or (col > 0).sum() < 2:
+            return float("nan"), float("nan")     # one rater used a single level: the ASE collapses to 0
+        if weights is None:
+            agree = np.eye(L)
+        else:
+            s = np.array(base.scores, dtype=float)
+            span = float(s.max() - s.min())
+            diff = np.abs(s[:, None] - s[None, :]) / span if span > 0 else np.zeros((L, L))
+            agree = 1 - (diff if weights == "linear" else diff ** 2)
+        pe = 1 - (1 - base.p_expected)            # = sum v_ij p_i. p_.j
+        vi = agree @ col                          # vbar_i.
+        vj = row @ agree                          # vbar_.j
+        inner = (p * (agree - (vi[:, None] + vj[None, :]) * (1 - kappa)) ** 2).sum()
+        var = (inner - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
+        half = float(stats.norm.ppf(1 - (1 - confidence) / 2)) * math.sqrt(max(var, 0.0))
+        return float(kappa - half), float(min(kappa + half, 1.0))
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(resamples):

@@ -26,11 +26,12 @@ How it works (and why the gradebook cannot be corrupted):
   see in the course gradebook). Before grading, the submission is checked (number of files, size,
   links, UTF-8, JSON, notebook, assignment); what cannot be graded is quarantined with its reason,
   within the first milliseconds of its turn.
-- When a worker is done, the coordinator writes that submission's state (timestamp, scores,
-  comments, late penalty) into the course gradebook in one transaction, then moves its feedback
-  and autograded folders into place (a rename: the autograded folder appearing is the commit
-  point). A run killed at any moment leaves either a finished submission or one that the next run
-  grades again; writing the same state twice changes nothing, so nothing is lost or duplicated.
+- When workers are done, the coordinator writes those submissions' states (timestamp, scores,
+  comments, late penalty) into the course gradebook in one transaction (a batch: up to BATCH_SIZE
+  submissions, one commit), then moves each one's feedback and autograded folders into place (a
+  rename: the autograded folder appearing is the commit point). A run killed at any moment leaves
+  either a finished submission or one that the next run grades again; writing the same state twice
+  changes nothing, so nothing is lost or duplicated.
 - A submission is graded again when nbgrader would grade it again (no autograded folder, or a
   newer timestamp.txt), or with force=True. A quarantined one is checked again when its files change.
 """
@@ -288,8 +289,9 @@ _WORKER_ENGINES: dict = {}          # the worker's private gradebook URL -> its 
 def _fast_paths() -> None:
     """Once per worker: nbgrader's metadata validation with a cached schema validator, and one
     SQLAlchemy engine for the worker's private gradebook (nbgrader opens a Gradebook, so a new engine,
-    about ten times per submission: each would compile every query again and check every table).
-    The private gradebook is always a copy of the template, which has every table."""
+    about fifteen times per submission: each would compile every query again, list and check every
+    table, and connect again after closing). The private gradebook is always a copy of the template,
+    which has every table."""
     import nbgrader.api as api
     from nbgrader.nbgraderformat import common
 
@@ -308,16 +310,32 @@ def _fast_paths() -> None:
             return None                   # a copy of the template: every table is there
         return create_all(bind=bind, **kwargs)
 
+    class _AllTables:
+        def get_table_names(self):
+            return sorted(api.Base.metadata.tables)
+
+    def inspect_tables(subject, *args, **kwargs):
+        if any(subject is e for e in _WORKER_ENGINES.values()):
+            return _AllTables()           # a copy of the template: no query to list its tables
+        return inspect(subject, *args, **kwargs)
+
+    def close(gradebook):
+        gradebook.db.remove()
+        if not any(gradebook.engine is e for e in _WORKER_ENGINES.values()):
+            gradebook.engine.dispose()    # a shared engine keeps its connection for the next Gradebook
+                                          # (_private_gradebook disposes it before swapping the file)
+
     engine_for.coordkit = True
+    inspect = api.inspect
     api.create_engine = engine_for
     api.Base.metadata.create_all = create_tables
+    api.inspect = inspect_tables
+    api.Gradebook.close = close
 
 
 def _private_gradebook(template: str, folder: Path) -> str:
     """The worker's private gradebook, reset to the template: always the same file (and so the same
     engine, see _fast_paths) for every submission this worker grades. Returns its URL."""
-    from sqlalchemy import create_engine
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"worker-{os.getpid()}.db"
     url = f"sqlite:///{path}"
@@ -328,17 +346,24 @@ def _private_gradebook(template: str, folder: Path) -> str:
     shutil.copyfile(template, tmp)
     os.replace(tmp, path)
     if engine is None:
-        from sqlalchemy import event
-
-        engine = _WORKER_ENGINES[url] = create_engine(url, echo=False, future=True)
-
-        @event.listens_for(engine, "connect")
-        def _scratch(dbapi_connection, _record):
-            # a scratch copy, rebuilt from the template if the worker dies: no fsync per commit
-            # (the course gradebook, written by the coordinator only, keeps SQLite's defaults)
-            dbapi_connection.execute("PRAGMA synchronous=OFF")
-            dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+        _WORKER_ENGINES[url] = _scratch_engine(url)
     return url
+
+
+def _scratch_engine(url: str):
+    """A SQLAlchemy engine for a scratch SQLite file of this run (the template, a worker's private
+    gradebook): rebuilt from the course gradebook if the run dies, so no fsync per commit. The course
+    gradebook, written by the coordinator only, keeps SQLite's defaults."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url, echo=False, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _scratch(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+        dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+
+    return engine
 
 
 def _init_worker(log_path: str, lock_fd: int | None = None) -> None:
@@ -766,7 +791,23 @@ def _auto_part(state: dict | None, definition: dict) -> tuple[float | None, floa
 
 
 def _warm() -> None:
-    """A first task for each worker, so that workers start (and import nbgrader) at once."""
+    """A first task for each worker, so that workers start (and import nbgrader) at once, and pay
+    while the coordinator plans what each would pay on its first submission: the imports of
+    grade_submission, nbformat's schema validator (compiled on first use), and the feedback's first
+    code highlighting (which imports IPython's lexers) and markdown rendering. Nothing of a course
+    is read."""
+    import nbformat
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
+    from nbgrader.preprocessors import Execute  # noqa: F401
+
+    from . import course, nbgrader_plugins  # noqa: F401
+
+    for relax in (False, True):             # nbformat.read, nbconvert after each preprocessor
+        nbformat.validate(nbformat.v4.new_notebook(), relax_add_props=relax)
+    Highlight2HTML(pygments_lexer="ipython3")("x = 1")
+    markdown2html_mistune("*x* $x$")
 
 
 def _candidates(course_root: Path, assignments: list[str], *, force: bool) -> int:
@@ -781,6 +822,11 @@ def _candidates(course_root: Path, assignments: list[str], *, force: bool) -> in
 
 
 ENGINES = ("literal", "kernel")
+# The coordinator writes finished submissions into the course gradebook in batches: one commit (an
+# fsync) for up to BATCH_SIZE of them, at most BATCH_SECONDS after the first of a batch finished.
+# A run killed before a batch's commit grades those submissions again next time.
+BATCH_SIZE = 16
+BATCH_SECONDS = 1.0
 
 
 def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None = None, force: bool = False,
@@ -789,7 +835,7 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
     (default: one per core), each in a sandbox; see the module docstring. Submissions graded and not
     resubmitted since are reused unless force=True; quarantined ones are listed with their reason."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm import tqdm
 
@@ -847,12 +893,21 @@ def grade_cohort(assignments: list[str], *, settings: Settings, jobs: int | None
                            unit="submission", disable=not show_progress, dynamic_ncols=True)
                 with bar:
                     futures = {pool.submit(grade_submission, task): task for task in plan}
-                    for future in as_completed(futures):
-                        outcome = _finish(futures[future], future.result(), gb=gb, run=run, logs=logs,
-                                          quarantine_dir=state_dir / "quarantine", result=result)
-                        bar.update(1)
-                        held = sum(len(v) for v in result.quarantined.values())
-                        bar.set_postfix_str(f"{outcome.assignment}, quarantined {held}")
+                    pending, batch, since = set(futures), [], 0.0
+                    while pending:
+                        timeout = None if not batch else max(0.0, since + BATCH_SECONDS - time.monotonic())
+                        done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                        if done and not batch:
+                            since = time.monotonic()
+                        batch += [(futures[f], f.result()) for f in done]
+                        if batch and (not pending or len(batch) >= BATCH_SIZE
+                                      or time.monotonic() - since >= BATCH_SECONDS):
+                            for outcome in _finish(batch, gb=gb, run=run, logs=logs,
+                                                   quarantine_dir=state_dir / "quarantine", result=result):
+                                bar.update(1)
+                                held = sum(len(v) for v in result.quarantined.values())
+                                bar.set_postfix_str(f"{outcome.assignment}, quarantined {held}")
+                            batch = []
         _missing_feedback(assignments, settings=settings, result=result)
         if engine == "literal":
             result.sandbox = ("answers read as data (no trainee code run); the course's tests run in the "
@@ -919,35 +974,47 @@ def _plan(assignments: list[str], *, settings: Settings, course_root: Path, run:
                 })
         gb.db.rollback()                       # end the read transaction: this process writes later
         if plan:
-            _empty_gradebook(run / "template.db", course_gradebook=gb)
-            create_gradebook(f"sqlite:///{run / 'template.db'}", course_id=course_id,
-                             definitions=[definitions[a] for a in assignments if any(t["assignment"] == a
-                                                                                      for t in plan)])
+            url = f"sqlite:///{run / 'template.db'}"
+            scratch = _empty_gradebook(run / "template.db", course_gradebook=gb)
+            if scratch:                      # nbgrader's Gradebook below writes through this engine
+                _fast_paths()
+                _WORKER_ENGINES[url] = scratch
+            try:
+                create_gradebook(url, course_id=course_id,
+                                 definitions=[definitions[a] for a in assignments if any(t["assignment"] == a
+                                                                                          for t in plan)])
+            finally:
+                if _WORKER_ENGINES.pop(url, None) is not None:
+                    scratch.dispose()
         return plan, gb
     except BaseException:
         gb.close()
         raise
 
 
-def _empty_gradebook(path: Path, *, course_gradebook) -> None:
+def _empty_gradebook(path: Path, *, course_gradebook):
     """An empty SQLite gradebook with nbgrader's tables, stamped with the course gradebook's schema
     version: what nbgrader's Gradebook creates for a new file, without its `alembic heads` subprocess
-    (about a second) to find the version it already knows."""
+    (about a second) to find the version it already knows. Returns its scratch engine (no fsync per
+    commit, see _scratch_engine) to write the assignment definitions with, or None (nbgrader will
+    create the file)."""
     from nbgrader.api import Base
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     version = course_gradebook.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
     course_gradebook.db.rollback()
     if not version:
-        return                                  # nbgrader will find it
-    engine = create_engine(f"sqlite:///{path}")
+        return None                             # nbgrader will find it
+    engine = _scratch_engine(f"sqlite:///{path}")
     try:
         Base.metadata.create_all(bind=engine)
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
             conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
-    finally:
+    except BaseException:
         engine.dispose()
+        raise
+    return engine
 
 
 def _missing_feedback(assignments: list[str], *, settings: Settings, result: CohortGradeResult) -> None:
@@ -961,37 +1028,48 @@ def _missing_feedback(assignments: list[str], *, settings: Settings, result: Coh
             generate_feedback(a, settings=settings)
 
 
-def _finish(task: dict, done: dict, *, gb, run: Path, logs: Path, quarantine_dir: Path,
-            result: CohortGradeResult) -> SubmissionOutcome:
-    """Record one worker's result: merge into the gradebook, then move the folders into place."""
+def _finish(batch: list[tuple[dict, dict]], *, gb, run: Path, logs: Path, quarantine_dir: Path,
+            result: CohortGradeResult) -> list[SubmissionOutcome]:
+    """Record the workers' results of a batch of (task, result): the graded submissions' states
+    merged into the gradebook in one transaction (one commit, not one per submission), then each
+    one's folders moved into place (the commit point), and the quarantined ones recorded."""
     from .course import apply_submission_state
 
-    a, s = task["assignment"], task["student"]
-    record = quarantine_dir / a / f"{s}.json"
-    if done["log"]:
-        (logs / a).mkdir(parents=True, exist_ok=True)
-        (logs / a / f"{s}.log").write_text(done["log"], encoding="utf-8")
-    if done["status"] == "graded":
-        apply_submission_state(gb, assignment=a, student=s, state=done["state"], manual=False)  # one transaction
-        _install(Path(done["feedback"]), Path(task["feedback"]), run / "trash")
-        _install(Path(done["autograded"]), Path(task["autograded"]), run / "trash")   # the commit point
-        record.unlink(missing_ok=True)
-        shutil.rmtree(task["root"], ignore_errors=True)
-        result.graded[a] += 1
-        score, total = _auto_part(done["state"], task["definition"])
-        outcome = SubmissionOutcome(a, s, "graded", done["reasons"], score, total, done["seconds"])
-    else:
-        reason = done["reasons"][0] if done["reasons"] else "not graded"
+    for task, done in batch:
         if done["log"]:
-            reason += f" (log: {logs / a / f'{s}.log'})"
-        record.parent.mkdir(parents=True, exist_ok=True)
-        tmp = record.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"reason": reason, "fingerprint": task["fingerprint"],
-                                   "when": time.strftime("%Y-%m-%d %H:%M:%S")}, ensure_ascii=False),
-                       encoding="utf-8")
-        os.replace(tmp, record)
-        shutil.rmtree(task["root"], ignore_errors=True)
-        result.quarantined.setdefault(a, {})[s] = reason
-        outcome = SubmissionOutcome(a, s, "quarantined", [reason], seconds=done["seconds"])
-    result.outcomes.append(outcome)
-    return outcome
+            (logs / task["assignment"]).mkdir(parents=True, exist_ok=True)
+            (logs / task["assignment"] / f"{task['student']}.log").write_text(done["log"], encoding="utf-8")
+    graded = [(task, done) for task, done in batch if done["status"] == "graded"]
+    for task, done in graded:
+        apply_submission_state(gb, assignment=task["assignment"], student=task["student"], state=done["state"],
+                               manual=False, commit=False)
+    if graded:
+        gb.db.commit()
+    outcomes = []
+    for task, done in batch:
+        a, s = task["assignment"], task["student"]
+        record = quarantine_dir / a / f"{s}.json"
+        if done["status"] == "graded":
+            _install(Path(done["feedback"]), Path(task["feedback"]), run / "trash")
+            _install(Path(done["autograded"]), Path(task["autograded"]), run / "trash")   # the commit point
+            record.unlink(missing_ok=True)
+            shutil.rmtree(task["root"], ignore_errors=True)
+            result.graded[a] += 1
+            score, total = _auto_part(done["state"], task["definition"])
+            outcome = SubmissionOutcome(a, s, "graded", done["reasons"], score, total, done["seconds"])
+        else:
+            reason = done["reasons"][0] if done["reasons"] else "not graded"
+            if done["log"]:
+                reason += f" (log: {logs / a / f'{s}.log'})"
+            record.parent.mkdir(parents=True, exist_ok=True)
+            tmp = record.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"reason": reason, "fingerprint": task["fingerprint"],
+                                       "when": time.strftime("%Y-%m-%d %H:%M:%S")}, ensure_ascii=False),
+                           encoding="utf-8")
+            os.replace(tmp, record)
+            shutil.rmtree(task["root"], ignore_errors=True)
+            result.quarantined.setdefault(a, {})[s] = reason
+            outcome = SubmissionOutcome(a, s, "quarantined", [reason], seconds=done["seconds"])
+        result.outcomes.append(outcome)
+        outcomes.append(outcome)
+    return outcomes

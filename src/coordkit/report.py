@@ -44,14 +44,75 @@ def evaluation_notebooks(settings: Settings) -> list[Path]:
     return sorted(found, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
 
 
-def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Path) -> dict[str, str | float]:
+def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Path,
+                gradebook: bool = False) -> dict[str, str | float]:
     from .rule import gate_pass_marks
 
     # pass_mark: the completion test's mark of the certification rule ([tool.coordkit.certification])
-    return {"pass_mark": gate_pass_marks(settings.certification)["completion_test"],
-            "data_dir": str(data_dir), "cohort": cohort, "figures_dir": str(figures),
-            "facts_path": str(settings.facts), "items_dir": str(settings.items_dir),
-            "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.syllabus)}
+    params = {"pass_mark": gate_pass_marks(settings.certification)["completion_test"],
+              "data_dir": str(data_dir), "cohort": cohort, "figures_dir": str(figures),
+              "facts_path": str(settings.facts), "items_dir": str(settings.items_dir),
+              "rubrics_dir": str(settings.rubrics_dir), "syllabus_path": str(settings.syllabus),
+              "project_root": str(settings.root)}
+    if gradebook:
+        params.update(gradebook_url=settings.db_url, course_root=str(settings.course_root))
+    return params
+
+
+def gradebook_rubric_scores(gradebook_url: str, *, course_root: Path | str, project_root: Path | str,
+                            trainees=None, assignments=None):
+    """The double marks, per criterion and per rater, read from the marking tables of a gradebook
+    (`coordkit.marking.marks_frame`: every first and second marker's latest mark; moderators' marks
+    are not rater-agreement data). The same frame `coordkit mark scores` writes as rubric_scores.csv.
+    ``trainees`` / ``assignments`` keep only this cohort's rows (a gradebook may hold other cohorts)."""
+    from .config import load_settings
+    from .errors import ConfigError
+    from .marking import marks_frame
+
+    course_root = Path(course_root)
+    if not (course_root / "nbgrader_config.py").is_file():
+        raise ConfigError(f"course_root {course_root} has no nbgrader_config.py; pass the course folder whose "
+                          f"gradebook holds the marks (coordkit evaluate --gradebook uses the settings' course)")
+    settings = load_settings(Path(project_root)).with_overrides(db_url=gradebook_url, course_root=course_root)
+    frame = marks_frame(settings)
+    if trainees is not None:
+        frame = frame[frame["trainee_id"].isin(set(trainees))]
+    if assignments is not None:
+        frame = frame[frame["assignment"].isin(set(assignments))]
+    return frame.reset_index(drop=True)
+
+
+def _apply_alt_text(html: str, notebook) -> str:
+    """Every <img> of the report gets the alt text its output carried (`coordkit.plotting.save_figure`
+    puts the figure's finding in output.metadata["image/png"]["alt"]); an image without one is an
+    error (nbconvert would write a placeholder that says nothing)."""
+    from bs4 import BeautifulSoup
+
+    from .plotting import ALT_KEY
+
+    alts = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}).get("image/png")
+            if data:
+                alt = (output.get("metadata", {}).get("image/png", {}) or {}).get(ALT_KEY) \
+                    or output.get("metadata", {}).get(ALT_KEY)
+                alts["".join(data.split())] = alt
+    soup = BeautifulSoup(html, features="html.parser")
+    missing = 0
+    for img in soup.find_all("img"):
+        src = img.get("src", "")
+        alt = alts.get("".join(src.partition(",")[2].split())) if src.startswith("data:image/png") else None
+        if alt:
+            img["alt"] = alt
+        elif not img.get("alt") or img["alt"].startswith("No description"):
+            missing += 1
+    if missing:
+        raise ToolError(f"{missing} figure(s) of the report have no alt text; draw them with "
+                        f"coordkit.plotting.save_figure (it states each figure's finding)")
+    if soup.html is not None:
+        soup.html["lang"] = "ja"
+    return str(soup)
 
 
 def combine_notebooks(executed: list, *, title: str, intro: str):
@@ -72,11 +133,15 @@ def combine_notebooks(executed: list, *, title: str, intro: str):
 
 
 def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = None,
-                   out_dir: Path | None = None, tick: Callable[[str], None] | None = None) -> ReportResult:
+                   out_dir: Path | None = None, gradebook: bool = False,
+                   tick: Callable[[str], None] | None = None) -> ReportResult:
     """Execute the evaluator notebooks on `data_dir` (default datasets/cohorts/<cohort>) and write
     `out_dir`/cohort_report.html (default reports/<cohort>/; all sections, code hidden, figures
-    embedded) and the figures as PNG in `out_dir`/figures/. Each notebook gets the parameters it
-    declares among data_dir, cohort, figures_dir, facts_path, items_dir, rubrics_dir, syllabus_path."""
+    embedded, each with alt text stating its finding) and the figures as PNG in `out_dir`/figures/.
+    Each notebook gets the parameters it declares among data_dir, cohort, figures_dir, facts_path,
+    items_dir, rubrics_dir, syllabus_path, project_root and, with ``gradebook=True``, gradebook_url
+    and course_root (the settings' gradebook: the rater-agreement section then reads the double
+    marks from its marking tables instead of rubric_scores.csv)."""
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
@@ -84,6 +149,12 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
     from .cohort import load_cohort
 
     data_dir = Path(data_dir or settings.cohorts_dir / cohort).resolve()
+    if gradebook and not (settings.course_root / "nbgrader_config.py").is_file():
+        from .errors import ConfigError
+
+        raise ConfigError(f"--gradebook: the course folder {settings.course_root} has no nbgrader_config.py, so "
+                          f"it holds no marks; pick the course with --course-id, or leave out --gradebook to use "
+                          f"rubric_scores.csv")
     load_cohort(data_dir, name=cohort)          # validate before spending time on kernels
     notebooks = evaluation_notebooks(settings)
     if not notebooks:
@@ -94,12 +165,12 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
     try:
         figures.mkdir(parents=True, exist_ok=True)
         executed_dir.mkdir(parents=True, exist_ok=True)
-        for old in figures.glob("*.png"):
+        for old in [*figures.glob("*.png"), *figures.glob("*.alt.txt")]:
             old.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write the report folder {out_dir} ({exc.strerror}); "
                           "pass a writable --out or fix its permissions") from None
-    params = _parameters(settings, data_dir=data_dir, cohort=cohort, figures=figures)
+    params = _parameters(settings, data_dir=data_dir, cohort=cohort, figures=figures, gradebook=gradebook)
     result = ReportResult(cohort=cohort, out_dir=out_dir)
     executed = []
     for notebook in notebooks:
@@ -125,6 +196,7 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
                                  intro=intro)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(combined)
+    body = _apply_alt_text(body, combined)
     result.report = out_dir / REPORT_NAME
     result.report.write_text(body, encoding="utf-8")
     result.figures = sorted(figures.glob("*.png"))

@@ -1,6 +1,6 @@
 """`coordkit certify | verify | renewals | renew | register ...` through coordkit.cli.main, in a
 throw-away checkout (its own cohorts, reports and register). Until cli.py wires the commands in
-(`cli_certify.register(sub)` in build_parser), the fixture adds them to the real parser."""
+(`certify.register(sub)` in coordkit.cli.main.build_parser), the fixture adds them to the real parser."""
 
 import argparse
 import datetime as dt
@@ -10,9 +10,10 @@ import tomllib
 import pandas as pd
 import pytest
 
-from coordkit import cli, cli_certify
+from coordkit import cli
 from coordkit.certification.codes import _check_char
 from coordkit.certification.register import open_register
+from coordkit.cli import certify as cli_certify
 
 
 @pytest.fixture

@@ -93,6 +93,11 @@ def test_output_folder_that_cannot_be_written(checkout):
     assert_one_line_error(proc, "no such cohort folder")
 
 
+def test_evaluate_from_a_gradebook_of_a_course_that_does_not_exist(checkout):
+    proc = coordkit("--course-id", "ghost", "evaluate", "--gradebook", cwd=checkout)
+    assert_one_line_error(proc, "--gradebook", "ghost", "no nbgrader_config.py", "--course-id")
+
+
 def test_not_a_checkout(tmp_path):
     proc = coordkit("facts", "check", cwd=tmp_path)
     assert_one_line_error(proc, "no pyproject.toml with [tool.coordkit]")

@@ -12,8 +12,9 @@ from collections import Counter
 import nbformat
 import pytest
 
-from coordkit.banks import build_notebook, load_banks
-from coordkit.facts import read_yaml
+from coordkit.content.banks import load_banks
+from coordkit.content.facts import read_yaml
+from coordkit.content.notebooks import build_notebook
 
 CASE_ID = re.compile(r"^cs\d{2}_[a-z0-9_]+$")
 OURS = re.compile(r"^(cs\d{2}_.*|tp1_check|completion_test|practice_report)$")   # this banks
@@ -32,7 +33,7 @@ def raw(banks):
 
 @pytest.fixture(scope="module")
 def syllabus(root):
-    from coordkit.syllabus import load_syllabus
+    from coordkit.content.syllabus import load_syllabus
 
     return load_syllabus(root / "book" / "syllabus.yml")
 

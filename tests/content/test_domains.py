@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from coordkit.facts import used_fact_ids
-from coordkit.glossary import DOMAINS, load_glossary, used_terms
+from coordkit.content.facts import used_fact_ids
+from coordkit.content.glossary import DOMAINS, load_glossary, used_terms
 
 SECTIONS = ("Typical problems", "The rules", "Partner organisations, in order", "Red flags of a complex case",
             "A worked consultation (fictional)", "Key terms", "Sources")
@@ -51,7 +51,7 @@ def test_every_domain_has_a_chapter_and_nothing_else_is_there(root):
     present = {p.name for p in folder.glob("*.md")}
     assert not expected - present, f"missing life-domain chapters: {sorted(expected - present)}"
     assert not present - expected, (f"unexpected pages in book/domains: {sorted(present - expected)}; "
-                                    "add the domain to coordkit.glossary.DOMAINS or move the page")
+                                    "add the domain to coordkit.content.glossary.DOMAINS or move the page")
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

@@ -1,5 +1,5 @@
 """Easy Japanese is practised, not only taught: every sentence meant for a client follows every rule
-of the checker (src/coordkit/easyja.py): the glossary's easy sentences, the model answers addressed
+of the checker (src/coordkit/content/easyja.py): the glossary's easy sentences, the model answers addressed
 to a client (items with `audience: client`), and the easy-Japanese examples of the book's chapter on
 Japanese (both editions)."""
 
@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from coordkit.banks import load_banks
-from coordkit.easyja import check, sentences
-from coordkit.glossary import load_glossary
+from coordkit.content.banks import load_banks
+from coordkit.content.easyja import check, sentences
+from coordkit.content.glossary import load_glossary
 
 CHAPTERS = ("book/domains/japanese_language.md", "book/ja/domains/japanese_language.md")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from coordkit.facts import read_yaml, used_fact_ids
-from coordkit.sphinx_edition import JA_PREFIX, counterpart
+from coordkit.content.facts import read_yaml, used_fact_ids
+from coordkit.book.extensions.edition import JA_PREFIX, counterpart
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTIVES = {"en": "Learning objectives", "ja": "学習目標"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coordkit.pagestats import page_stats
+from coordkit.book.pagestats import page_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "book" / "modules").glob("*.md"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coordkit.facts import used_fact_ids
+from coordkit.content.facts import used_fact_ids
 
 
 def toc_files(root: Path, name: str = "_toc.yml") -> list[str]:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from coordkit.rubrics import load_rubric
+from coordkit.content.rubrics import load_rubric
 
 REWRITTEN = {
     "cs02_dv_child": ["q9_support_plan"],

@@ -1,6 +1,6 @@
 """Self-check answers are spread across the options: in each edition of the book, no answer position
 (first, second, ...) is right for more than 40 % of the single-choice questions. The questions are
-read from the pages themselves: every `Question(...)` in a code cell (coordkit.selfcheck; other kinds
+read from the pages themselves: every `Question(...)` in a code cell (coordkit.book.selfcheck; other kinds
 such as TrueFalse, MultiSelect or ShortAnswer are not single-choice and are not counted)."""
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from coordkit.facts import read_yaml, used_fact_ids
-from coordkit.syllabus import check_coverage, load_syllabus
+from coordkit.content.facts import read_yaml, used_fact_ids
+from coordkit.content.syllabus import check_coverage, load_syllabus
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"

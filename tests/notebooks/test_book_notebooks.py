@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coordkit.facts import due_date
+from coordkit.content.facts import due_date
 
 pytestmark = pytest.mark.slow
 WIDGET = "application/vnd.jupyter.widget-view+json"

@@ -86,6 +86,9 @@ def test_marks_feedback_and_certification_follow_from_the_marking(demo, tool_pat
     assert "0 marks saved now" in second.stdout, "a second run marks nothing again"
     rubric = (copy / "datasets" / "cohorts" / "sample" / "rubric_scores.csv").read_text(encoding="utf-8")
     assert "lecturer_a" in rubric and "lecturer_c" in rubric      # the real marks, not simulated raters
+    # the report's rater agreement reads those marks from the demo course's gradebook, not the CSV
+    rater = (copy / "reports" / "sample" / "notebooks" / "rater_agreement.ipynb").read_text(encoding="utf-8")
+    assert "Marks read from the gradebook" in rater and "courses/demo" in rater
     feedback = (copy / "courses" / "demo" / "feedback").rglob("cs01_job_loss.html")
     texts = [html.read_text(encoding="utf-8") for html in feedback]
     assert texts and all("0 / 2 点" in t or "1 / 2 点" in t or "2 / 2 点" in t for t in texts)

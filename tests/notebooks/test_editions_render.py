@@ -54,13 +54,13 @@ def edition_pages(built, edition: str) -> list[Path]:
 
 
 def ja_docname(docname: str) -> str:
-    from coordkit.sphinx_edition import counterpart
+    from coordkit.book.extensions.edition import counterpart
 
     return counterpart(docname, "en")
 
 
 def html_page(built, docname: str, edition: str) -> Path:
-    from coordkit.sphinx_edition import published
+    from coordkit.book.extensions.edition import published
 
     if edition == "ja":
         return built.html_dir / "ja" / f"{published(ja_docname(docname))}.html"
@@ -95,7 +95,7 @@ def test_the_japanese_search_index_is_japanese(built):
     assert re.search(r"LANGUAGE: '(ja)'", options), "the Japanese edition's search is not set to Japanese"
     text = (built.html_dir / "ja" / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(text[text.index("(") + 1:text.rindex(")")])
-    # the index names pages by their published address, ja/book/<path> (coordkit.sphinx_edition)
+    # the index names pages by their published address, ja/book/<path> (coordkit.book.extensions.edition)
     assert all((built.html_dir / "ja" / f"{doc}.html").is_file() and not doc.startswith("book/ja/")
                for doc in index["docnames"]), "the Japanese index names pages that are not at their address"
     page = index["docnames"].index(PAGE)
@@ -260,7 +260,7 @@ def flat(text: str) -> str:
 
 @pytest.mark.parametrize("edition", ["en", "ja"])
 def test_a_page_shows_its_text_in_real_glyphs(built, chromium, facts, settings, edition):
-    from coordkit.facts import used_fact_ids
+    from coordkit.content.facts import used_fact_ids
 
     chromium.open(html_page(built, PAGE, edition).as_uri())
     shots = settings.build_dir / "screenshots"
@@ -290,7 +290,7 @@ def test_a_page_shows_its_text_in_real_glyphs(built, chromium, facts, settings, 
 
 
 def test_the_japanese_search_finds_a_japanese_term(built, chromium, settings):
-    from coordkit.glossary import load_glossary
+    from coordkit.content.glossary import load_glossary
 
     term = load_glossary(settings.root / "datasets" / "glossary.yml")["residence_card"].ja
     chromium.open((built.html_dir / "ja" / "search.html").as_uri() + "?q=" + quote(term))
@@ -299,6 +299,6 @@ def test_the_japanese_search_finds_a_japanese_term(built, chromium, settings):
     while not links and time.monotonic() < deadline:
         time.sleep(0.2)
         links = chromium.js("[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))")
-    target = PAGE + ".html"         # published at ja/book/<path> (coordkit.sphinx_edition)
+    target = PAGE + ".html"         # published at ja/book/<path> (coordkit.book.extensions.edition)
     assert any(link.split("?")[0].split("#")[0].endswith(target) for link in links), \
         f"searching {term!r} in the Japanese edition gives {links}, not {target}"

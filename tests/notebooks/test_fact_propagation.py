@@ -1,5 +1,5 @@
 """A fact edit reaches every page that cites it, in both editions, on a warm build; pages that do not
-cite it are not executed again (coordkit.sphinx_facts: per-page fact digests, env-get-outdated and a
+cite it are not executed again (coordkit.book.extensions.facts: per-page fact digests, env-get-outdated and a
 digest cell for the execution cache). Built into a temporary folder with `coordkit book build`'s code."""
 
 import re

@@ -247,7 +247,7 @@ def _free_port() -> int:
 
 class Server:
     def __init__(self, course, marker):
-        from coordkit.cli_mark import serve_command
+        from coordkit.cli.mark import serve_command
 
         self.port = _free_port()
         self.token = os.urandom(8).hex()

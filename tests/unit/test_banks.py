@@ -1,4 +1,4 @@
-"""Item banks -> answer keys -> the notebook cells nbgrader runs (coordkit.banks).
+"""Item banks -> answer keys -> the notebook cells nbgrader runs (coordkit.content.banks).
 
 Keys are recomputed here from datasets/facts.yml with an independent implementation of the answer
 rules (dateutil), so a changed rule changes the expected answer, and a bug in the rules is caught.
@@ -16,10 +16,11 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from coordkit import checks
-from coordkit.banks import build_notebook, compute_answer, example, load_bank, load_banks, write_source
 from coordkit.checks import AnswerFormatError, normalize
+from coordkit.content.banks import compute_answer, load_bank, load_banks
+from coordkit.content.facts import FactRegistry, read_yaml
+from coordkit.content.notebooks import build_notebook, example, write_source
 from coordkit.errors import AssignmentError
-from coordkit.facts import FactRegistry, read_yaml
 
 
 @pytest.fixture(scope="module")
@@ -434,10 +435,10 @@ def test_compute_answer_names_the_place_of_an_incomplete_rule(facts):
 
 
 def test_renewal_banks_are_marked_and_a_bad_cycle_is_refused(tmp_path):
-    from coordkit.banks import load_bank
+    from coordkit.content.banks import load_bank
     from coordkit.config import load_settings
     from coordkit.errors import AssignmentError
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
 
     settings = load_settings()
     facts = load_facts(settings.facts)
@@ -449,3 +450,15 @@ def test_renewal_banks_are_marked_and_a_bad_cycle_is_refused(tmp_path):
         "\nkind: ", "\ncycle: yearly\nkind: ", 1), encoding="utf-8")
     with pytest.raises(AssignmentError, match="cycle must be one of"):
         load_bank(bad, facts, rubrics_dir=settings.rubrics_dir)
+
+
+def test_the_notebook_builders_keep_their_old_import_path():
+    """Code written before issue #15 imports build_notebook / write_source from coordkit.banks."""
+    from coordkit.banks import build_notebook as old_build, write_source as old_write
+    from coordkit.content import notebooks
+    from coordkit.content.banks import example as moved_example
+
+    assert old_build is notebooks.build_notebook and old_write is notebooks.write_source
+    assert moved_example is notebooks.example
+    with pytest.raises(ImportError):
+        from coordkit.banks import no_such_name  # noqa: F401

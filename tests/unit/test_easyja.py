@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from coordkit.cli import main
-from coordkit.easyja import RULES, Finding, annotate, check, count_by_rule, plain, sentences
+from coordkit.content.easyja import RULES, Finding, annotate, check, count_by_rule, plain, sentences
 
 # A sentence that follows every rule (the reference for "does not fire").
 GOOD = "在留（ざいりゅう）カードを 見（み）せて ください。"

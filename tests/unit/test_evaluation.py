@@ -8,6 +8,7 @@ test a second way.
 from __future__ import annotations
 
 import io
+import math
 import itertools
 
 import numpy as np
@@ -538,9 +539,56 @@ def test_kappa_ci_brackets_kappa_narrows_with_more_answers_and_repeats():
     truth = rng.integers(0, 3, 400)
     a = np.clip(truth + rng.integers(-1, 2, 400) * (rng.random(400) < 0.3), 0, 2)
     b = np.clip(truth + rng.integers(-1, 2, 400) * (rng.random(400) < 0.3), 0, 2)
-    small = kappa_ci(a[:40], b[:40], weights="quadratic", levels=[0, 1, 2], resamples=500)
-    large = kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], resamples=500)
+    boot = dict(method="bootstrap", resamples=500)
+    small = kappa_ci(a[:40], b[:40], weights="quadratic", levels=[0, 1, 2], **boot)
+    large = kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], **boot)
     k = cohen_kappa(a, b, weights="quadratic", levels=[0, 1, 2]).kappa
     assert large[0] < k < large[1]
     assert (large[1] - large[0]) < (small[1] - small[0])
-    assert kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], resamples=500) == large
+    assert kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2], **boot) == large
+    # the analytic interval (the default) agrees with the bootstrap on 400 answers
+    analytic = kappa_ci(a, b, weights="quadratic", levels=[0, 1, 2])
+    assert abs(analytic[0] - large[0]) < 0.03 and abs(analytic[1] - large[1]) < 0.03
+
+
+def _pairs_from_table(table):
+    a, b = [], []
+    for i, row in enumerate(table):
+        for j, count in enumerate(row):
+            a += [i] * count
+            b += [j] * count
+    return a, b
+
+
+@pytest.mark.parametrize("weights, expected_kappa, expected_ci", [
+    # SAS PROC FREQ AGREE printout for the 3x3 table below, as quoted in statsmodels'
+    # test_inter_rater.py: simple kappa 0.4842, ASE 0.1380, 95% CL 0.2137-0.7547; weighted kappa with
+    # Cicchetti-Allison (linear) weights on scores 0, 1, 2: 0.4701, ASE 0.1457, 95% CL 0.1845-0.7558
+    (None, 0.4842, (0.2137, 0.7547)),
+    ("linear", 0.4701, (0.1845, 0.7558)),
+])
+def test_asymptotic_kappa_ci_matches_sas(weights, expected_kappa, expected_ci):
+    from coordkit.evaluation import cohen_kappa, kappa_ci
+
+    a, b = _pairs_from_table([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
+    assert round(cohen_kappa(a, b, weights=weights, levels=[0, 1, 2]).kappa, 4) == expected_kappa
+    low, high = kappa_ci(a, b, weights=weights, levels=[0, 1, 2])
+    assert (round(low, 4), round(high, 4)) == expected_ci
+    # scored by the declared level values: doubling every level changes nothing
+    assert kappa_ci([2 * x for x in a], [2 * x for x in b], weights=weights, levels=[0, 2, 4]) == (low, high)
+
+
+def test_kappa_ci_by_hand_for_perfect_and_chance_agreement():
+    from coordkit.evaluation import kappa_ci
+
+    # perfect agreement on two balanced levels: kappa 1, ASE 0, so the interval is the point
+    assert kappa_ci([0, 1] * 10, [0, 1] * 10) == (1.0, 1.0)
+    # 2x2 table [[10, 10], [10, 10]], n = 40: kappa 0, P_e 0.5; by hand the off-diagonal cells give
+    # sum p_ij (v_ij - 1)^2 = 0.5, minus (0 - 0.5)^2 = 0.25, over n (1 - 0.5)^2 = 10: Var = 1/40
+    a, b = _pairs_from_table([[10, 10], [10, 10]])
+    low, high = kappa_ci(a, b)
+    assert low == pytest.approx(-1.959964 / math.sqrt(40), abs=1e-6)
+    assert high == pytest.approx(1.959964 / math.sqrt(40), abs=1e-6)
+    # one rater always gives the same level: kappa is 0 but no interval can be claimed (not "0.00-0.00")
+    low, high = kappa_ci([2] * 10, [0, 1, 2, 2, 2, 1, 2, 2, 0, 2], weights="quadratic", levels=[0, 1, 2])
+    assert math.isnan(low) and math.isnan(high)

@@ -4,8 +4,8 @@ import textwrap
 import pytest
 
 from coordkit.errors import FactsError
-from coordkit.facts import (deadline, due_date, is_closed_day, last_day, load_facts, next_open_day, parse_age,
-                            period_end, review_due, review_facts, used_fact_ids)
+from coordkit.content.facts import (deadline, due_date, is_closed_day, last_day, load_facts, next_open_day, parse_age,
+                                    period_end, review_due, review_facts, used_fact_ids)
 
 GOOD = """\
 facts:

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from coordkit.errors import CoordkitError
-from coordkit.glossary import GlossaryError, load_glossary, used_terms
+from coordkit.content.glossary import GlossaryError, load_glossary, used_terms
 
 ENTRY = """\
   - id: residence_card
@@ -137,7 +137,7 @@ def build(tmp_path, glossary_path, language):
     src = tmp_path / f"src_{language}"
     (src / "book" / "domains").mkdir(parents=True)
     (src / "conf.py").write_text(
-        "extensions = ['coordkit.sphinx_glossary']\n"
+        "extensions = ['coordkit.book.extensions.glossary']\n"
         f"coordkit_glossary_path = {str(glossary_path)!r}\n"
         f"language = {language!r}\nnitpicky = True\n", encoding="utf-8")
     (src / "index.rst").write_text(textwrap.dedent("""\

@@ -1,4 +1,4 @@
-"""Rubrics for manually graded answers (coordkit.rubrics): the schema, the link to the bank, and how
+"""Rubrics for manually graded answers (coordkit.content.rubrics): the schema, the link to the bank, and how
 a rubric reaches graders (source notebook) and trainees (feedback, without the model answer)."""
 
 from __future__ import annotations
@@ -6,11 +6,12 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from coordkit.banks import build_notebook, load_bank
+from coordkit.content.banks import load_bank
+from coordkit.content.notebooks import build_notebook
+from coordkit.content.rubrics import (BEGIN, END, check_rubric, extract_markdown, load_rubric, load_rubrics,
+                                      render_markdown)
 from coordkit.errors import AssignmentError
 from coordkit.nbgrader_plugins import FeedbackRedaction, append_rubrics, source_rubrics
-from coordkit.rubrics import (BEGIN, END, check_rubric, extract_markdown, load_rubric, load_rubrics,
-                              render_markdown)
 
 GOOD = """\
 assignment: cs99_test

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from coordkit.selfcheck import MultiSelect, Question, SelfCheck, ShortAnswer, TrueFalse, normalise
+from coordkit.book.selfcheck import MultiSelect, Question, SelfCheck, ShortAnswer, TrueFalse, normalise
 
 
 def test_each_kind_accepts_its_right_answer_only():

@@ -1,4 +1,4 @@
-"""coordkit.syllabus: loading and validating book/syllabus.yml, and matching it with the book's pages."""
+"""coordkit.content.syllabus: loading and validating book/syllabus.yml, and matching it with the book's pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from coordkit.errors import CoordkitError
-from coordkit.syllabus import SyllabusError, check_coverage, load_syllabus
+from coordkit.content.syllabus import SyllabusError, check_coverage, load_syllabus
 
 BASE = {
     "version": 1,
@@ -189,7 +189,11 @@ facts:
 """
 
 
-def _sphinx_build(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, str]:
+NEW_EXTENSIONS = ("coordkit.book.extensions.facts", "coordkit.book.extensions.syllabus")
+
+
+def _sphinx_build(tmp_path: Path, pages: dict[str, str], *,
+                  extensions: tuple[str, ...] = NEW_EXTENSIONS) -> tuple[Path, str]:
     """Build `pages` (docname -> MyST text) with the syllabus BASE; return the HTML folder and warnings."""
     import io
 
@@ -200,7 +204,7 @@ def _sphinx_build(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, str]:
     write(src, BASE)
     (src / "facts.yml").write_text(FACTS, encoding="utf-8")
     (src / "conf.py").write_text(
-        'extensions = ["myst_parser", "coordkit.sphinx_facts", "coordkit.sphinx_syllabus"]\n'
+        f'extensions = {["myst_parser", *extensions]!r}\n'
         'coordkit_facts_path = "facts.yml"\ncoordkit_syllabus_path = "syllabus.yml"\n'
         'exclude_patterns = ["_build"]\n', encoding="utf-8")
     toc = "\n".join(pages)
@@ -241,6 +245,20 @@ def test_curriculum_map_links_every_unit_and_labels_assumptions(tmp_path):
     page = (html_dir / "program" / "practice_page.html").read_text(encoding="utf-8")
     assert "Syllabus unit PRACTICE" in page and "Length not confirmed." in page
     assert "About 3 months of practice." in page                 # listed in the page's sources
+
+
+def test_a_book_whose_configuration_names_the_old_extension_paths_builds_the_same(tmp_path):
+    """Released course books name coordkit.sphinx_facts / coordkit.sphinx_syllabus (before issue #15)."""
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old").mkdir()
+    new_dir, new_warnings = _sphinx_build(tmp_path / "new", PAGES)
+    old_dir, old_warnings = _sphinx_build(tmp_path / "old", PAGES,
+                                          extensions=("coordkit.sphinx_facts", "coordkit.sphinx_syllabus"))
+    assert old_warnings == new_warnings == ""
+    for page in ("map.html", "program/practice_page.html"):
+        old = (old_dir / page).read_text(encoding="utf-8")
+        assert "Syllabus unit" in old or "6.5 h in all" in old
+        assert old == (new_dir / page).read_text(encoding="utf-8")
 
 
 def test_a_page_showing_a_unit_it_does_not_teach_is_a_warning(tmp_path):

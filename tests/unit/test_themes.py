@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from coordkit.simulate import REACTION_COMMENTS
-from coordkit.themes import THEMES, code_comments, theme_table, tone
+from coordkit.content.themes import THEMES, code_comments, theme_table, tone
 
 SIMULATED = [(theme, t, phrase) for theme, bank in REACTION_COMMENTS.items() for t, phrases in bank.items()
              for phrase in phrases]

@@ -1,9 +1,9 @@
-"""Each vocabulary is defined once, in coordkit.vocab; the modules that validate, simulate or show the
+"""Each vocabulary is defined once, in coordkit.content.vocab; the modules that validate, simulate or show the
 values use it, and weights kept elsewhere cover exactly its values."""
 
 import pytest
 
-from coordkit import vocab
+from coordkit.content import vocab
 
 
 def _literal(values) -> str:
@@ -21,11 +21,12 @@ def test_no_other_module_spells_out_a_vocabulary(root, name):
     needle = _literal(VOCABULARIES[name])
     spelled = [p.relative_to(root).as_posix() for p in (root / "src" / "coordkit").rglob("*.py")
                if p.name != "vocab.py" and needle in p.read_text(encoding="utf-8")]
-    assert spelled == [], f"{name} is spelled out in {spelled}; import it from coordkit.vocab"
+    assert spelled == [], f"{name} is spelled out in {spelled}; import it from coordkit.content.vocab"
 
 
 def test_the_modules_use_the_shared_vocabularies():
-    from coordkit import banks, cohort, glossary, register
+    from coordkit import cohort, register
+    from coordkit.content import banks, glossary
 
     assert banks.DOMAINS is vocab.LIFE_DOMAINS and banks.COMPETENCIES is vocab.COMPETENCIES
     assert glossary.DOMAINS == tuple(vocab.DOMAIN_CHAPTERS)

@@ -299,11 +299,13 @@ def submission_state(gb, *, assignment: str, student: str) -> dict | None:
     }
 
 
-def apply_submission_state(gb, *, assignment: str, student: str, state: dict, manual: bool) -> None:
+def apply_submission_state(gb, *, assignment: str, student: str, state: dict, manual: bool,
+                           commit: bool = True) -> None:
     """Write a submission's state into a gradebook in one transaction (created with nbgrader's own
     structure if missing). With manual=False only what `nbgrader autograde` writes is set (timestamp,
     autograder scores and comments, late penalty); with manual=True the graders' entries too.
-    Applying the same state twice changes nothing."""
+    Applying the same state twice changes nothing. With commit=False the changes are flushed into
+    the open transaction and the caller commits (several submissions in one commit) or rolls back."""
     from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
 
     db = gb.db
@@ -354,7 +356,7 @@ def apply_submission_state(gb, *, assignment: str, student: str, state: dict, ma
                     comment.auto_comment = values[0]
                     if manual:
                         comment.manual_comment = values[1]
-        db.commit()
+        db.commit() if commit else db.flush()
     except BaseException:
         db.rollback()
         raise

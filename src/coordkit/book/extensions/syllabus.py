@@ -27,9 +27,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .sphinx_facts import _lang, _make_role
-from .sphinx_nodes import table
-from .syllabus import Syllabus, SyllabusError, Unit, load_syllabus
+from ...content.syllabus import Syllabus, SyllabusError, Unit, load_syllabus
+from .facts import _lang, _make_role
+from .nodes import table
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings, find_root, load_settings
-from .errors import ToolError
-from .facts import FactRegistry, load_facts
+from ..config import Settings, find_root, load_settings
+from ..content.facts import FactRegistry, load_facts
+from ..errors import ToolError
 
 
 def page_facts(embedded: str | None = None) -> FactRegistry:
@@ -27,8 +27,8 @@ def facts_from_text(text: str, *, where: str) -> FactRegistry:
     """A registry from the YAML text of facts.yml entries; errors name `where` and the entry."""
     import yaml
 
-    from .errors import FactsError
-    from .facts import _check_entry
+    from ..errors import FactsError
+    from ..content.facts import _check_entry
 
     try:
         data = yaml.safe_load(text)
@@ -64,8 +64,8 @@ def deadline_text(registry: FactRegistry, spec: str, *, lang: str, where: str = 
     FactsError names the role and the fix."""
     import datetime as dt
 
-    from .errors import FactsError
-    from .facts import due_date, last_day
+    from ..errors import FactsError
+    from ..content.facts import due_date, last_day
 
     parts = spec.split()
     if len(parts) < 2:
@@ -132,7 +132,7 @@ def merged_config(root: Path, overlay: Path, target: Path) -> Path:
 
 
 def _run_build(settings: Settings, args: list[str], log: Path) -> tuple[float, int]:
-    from .course import tool_env
+    from ..course import tool_env
 
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(settings.root), *args,
            "--builder", "html", "--warningiserror", "--nitpick", "--keep-going"]
@@ -153,7 +153,7 @@ def build_book(*, settings: Settings, editions: tuple[str, ...] | None = None) -
     Japanese edition goes to _build/html/ja/. Raises ToolError with the first warning and the log."""
     import shutil
 
-    from .course import log_dir
+    from ..course import log_dir
 
     log = log_dir(settings) / "book_build.log"
     log.write_text("", encoding="utf-8")

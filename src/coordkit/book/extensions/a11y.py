@@ -1,6 +1,6 @@
 """A Sphinx extension for WCAG 2.1 AA in the built book, and for pages without console errors.
 
-After the HTML is written, every page is rewritten once (coordkit.a11y.mark_languages and
+After the HTML is written, every page is rewritten once (coordkit.book.a11y.mark_languages and
 fix_theme_names, on the markup as written, everything else byte for byte):
 
 - Language of parts (3.1.2): in an English page, every run of Japanese text outside an element that
@@ -21,7 +21,7 @@ import os
 
 from sphinx.application import Sphinx
 
-from .a11y import fix_theme_names, mark_languages
+from ..a11y import fix_theme_names, mark_languages
 
 
 def _default_mode(app: Sphinx, config) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import CoordkitError
 from .easyja import plain
-from .errors import CoordkitError
 from .facts import read_yaml
 from .vocab import DOMAIN_CHAPTERS
 

@@ -3,7 +3,7 @@
 The file holds the structure of the ISA training (the 15 subjects of Training Program 1 in groups A-E,
 the practice stage, Training Program 2 and the two test gates), each unit with its competencies, its
 study time (marked as an assumption where ISA has not confirmed it) and the book pages that teach it.
-The curriculum map (`coordkit.sphinx_syllabus`), the unit box at the top of each module page and the
+The curriculum map (`coordkit.book.extensions.syllabus`), the unit box at the top of each module page and the
 content tests all read it through this module.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import CoordkitError
+from ..errors import CoordkitError
 from .facts import read_yaml
 
 KINDS = ("subject", "practice", "group_training", "gate")

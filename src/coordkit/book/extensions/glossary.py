@@ -23,9 +23,9 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.domains.std import make_glossary_term
 
-from .glossary import Glossary, GlossaryEntry, GlossaryError, load_glossary
-from .sphinx_facts import _lang
-from .sphinx_nodes import table as simple_table
+from ...content.glossary import Glossary, GlossaryEntry, GlossaryError, load_glossary
+from .facts import _lang
+from .nodes import table as simple_table
 
 DEFAULT_PATH = "datasets/glossary.yml"
 # A domain's chapter: book/domains/<domain> (English edition), book/ja/domains/<domain> (Japanese).

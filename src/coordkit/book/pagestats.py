@@ -46,7 +46,7 @@ def page_stats(path: Path) -> PageStats:
     return stats(Path(path).read_text(encoding="utf-8"))
 
 
-if __name__ == "__main__":  # python -m coordkit.pagestats book/ja/modules/*.md
+if __name__ == "__main__":  # python -m coordkit.book.pagestats book/ja/modules/*.md
     import sys
 
     for name in sys.argv[1:]:

@@ -12,7 +12,7 @@ export turns each module page of both editions into an .ipynb that needs only th
   `page_facts()` becomes `page_facts(COORDKIT_FACTS)`, so no pyproject.toml and no datasets/ are needed.
 
 Nothing is added that the web page does not show: the self-check's answers are in the page on purpose
-(see coordkit.selfcheck); no item bank, rubric or model answer is read."""
+(see coordkit.book.selfcheck); no item bank, rubric or model answer is read."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CoordkitError, OutputError
-from .facts import FactRegistry, load_facts, used_fact_ids
+from ..content.facts import FactRegistry, load_facts, used_fact_ids
+from ..errors import CoordkitError, OutputError
 
 EDITIONS = {"en": "book/modules", "ja": "book/ja/modules"}
 FACTS_NAME = "COORDKIT_FACTS"
@@ -86,7 +86,7 @@ def _role_text(kind: str, body: str, *, registry: FactRegistry, titles: dict[str
     if kind in ("fact", "fact-text"):
         return _fact_link(registry, body.strip(), full=kind == "fact-text", lang=lang, page=page)
     if kind == "deadline":
-        from .book import deadline_text
+        from .build import deadline_text
 
         fact, label = deadline_text(registry, body, lang=lang, where=str(page))
         return f"[{label}]({fact.source})"

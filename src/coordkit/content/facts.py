@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import CoordkitError, FactsError
+from ..errors import CoordkitError, FactsError
 
 UNITS = {
     # unit: (English format, Japanese format); English takes the singular for 1 (SINGULAR)

@@ -33,9 +33,9 @@ from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .errors import CoordkitError
-from .facts import FactRegistry, load_facts, used_fact_ids
-from .sphinx_nodes import table as simple_table
+from ...content.facts import FactRegistry, load_facts, used_fact_ids
+from ...errors import CoordkitError
+from .nodes import table as simple_table
 
 logger = logging.getLogger(__name__)
 _CACHE: dict[str, tuple[float, FactRegistry]] = {}
@@ -114,7 +114,7 @@ def _note_use(env, fact_id: str) -> None:
 def _deadline_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """{deadline}`<fact id> <event YYYY-MM-DD> [last] [weekday] [noyear]`: a worked-example date that
     follows the registry (see coordkit.book.deadline_text)."""
-    from .book import deadline_text
+    from ..build import deadline_text
 
     env = inliner.document.settings.env
     try:

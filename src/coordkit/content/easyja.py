@@ -35,7 +35,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import CoordkitError
+from ..errors import CoordkitError
 
 MAX_CHARS = 30            # characters per sentence, without spaces and readings
 MAX_PREDICATES = 2        # content verbs and adjectives per sentence (one main, one modifying)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import AssignmentError
+from ..errors import AssignmentError
 from .facts import read_yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")

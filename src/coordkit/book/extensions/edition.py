@@ -119,7 +119,7 @@ def _add_switch(app: Sphinx, doctree, docname: str) -> None:
     para = nodes.paragraph(classes=["coordkit-language-switch"])
     para += nodes.reference("", label, refuri=counterpart_url(docname, edition),
                             classes=["coordkit-counterpart"], hreflang="en" if edition == "ja" else "ja")
-    # the link's own text is in the other language (WCAG 3.1.2): coordkit.sphinx_a11y marks Japanese runs
+    # the link's own text is in the other language (WCAG 3.1.2): coordkit.book.extensions.a11y marks Japanese runs
     # in English pages; the English label on a Japanese page is marked here
     if edition == "ja":
         para["classes"].append("coordkit-lang-en")
@@ -148,7 +148,7 @@ def _add_japanese_font(app: Sphinx, config) -> None:
     config.html_static_path = [*config.html_static_path, static, fonts]
     app.add_css_file("coordkit-fonts.css")
     app.add_js_file("coordkit-fonts.js")
-    # self-checks are answered in the browser (coordkit.selfcheck renders the form)
+    # self-checks are answered in the browser (coordkit.book.selfcheck renders the form)
     app.add_css_file("coordkit-selfcheck.css")
     app.add_js_file("coordkit-selfcheck.js")
 
