@@ -117,9 +117,9 @@ def check_scores(table, *, settings: Settings, assignments: list[str], source: s
     and the score the gradebook holds. Raises DatasetError naming the first row that is not."""
     import math
 
-    from ..banks import bank_paths, load_banks
+    from ..content.banks import bank_paths, load_banks
     from ..course import export_scores
-    from ..facts import load_facts
+    from ..content.facts import load_facts
 
     known = bank_paths(settings.items_dir)
     wanted = [a for a in assignments if a in known]
@@ -185,7 +185,7 @@ def certify_cohort(cohort: str | None = None, *, settings: Settings, on: dt.date
     certificate PDFs. With `dry_run`, decide only and write nothing."""
     from .certificate import certificate_filename, write_certificate
     from ..cohort import read_table
-    from ..facts import load_facts
+    from ..content.facts import load_facts
 
     cohort = cohort or settings.default_cohort
     on = on or dt.date.today()
@@ -262,7 +262,7 @@ def renew_certificates(*, settings: Settings, on: dt.date | None = None, rule: C
     explain the others. Each renewal adds the validity period to the old expiry, is recorded in the
     register's history and gets a new certificate PDF (…_renewal<N>.pdf)."""
     from .certificate import write_certificate
-    from ..facts import load_facts
+    from ..content.facts import load_facts
 
     on = on or dt.date.today()
     facts = load_facts(settings.facts)
@@ -307,7 +307,7 @@ def refresher_coverage(bank_path: Path | str, *, facts, since: dt.date,
     renew) the refresher bank tests, and which it does not yet. A fact's last check (`verified`, or the
     date of `checked_against`) moves whenever it is checked or changed, so this errs on the side of
     listing too many."""
-    from ..banks import load_bank
+    from ..content.banks import load_bank
 
     bank = load_bank(bank_path, facts)
     items = {i.grade_id: tuple(sorted(set(i.facts_used))) for i in bank.items}

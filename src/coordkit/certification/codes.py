@@ -37,7 +37,7 @@ class RegisterError(CoordkitError):
 def expiry_date(start: dt.date, *, years: int) -> dt.date:
     """The last day of a validity of `years` years from `start` (see the module docstring):
     the same calendar day `years` later, or the month's last day if that month lacks the day."""
-    from ..banks import _add_months   # the calendar-month arithmetic the answer keys use
+    from ..content.banks import _add_months   # the calendar-month arithmetic the answer keys use
 
     if isinstance(years, bool) or not isinstance(years, int) or years <= 0:
         raise RegisterError(f"a validity period must be a positive whole number of years (got {years!r})")

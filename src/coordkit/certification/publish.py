@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from ..vocab import PREFECTURES  # JIS X 0401 order
+from ..content.vocab import PREFECTURES  # JIS X 0401 order
 from .codes import RegisterError
 
 if TYPE_CHECKING:

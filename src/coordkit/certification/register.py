@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order
+from ..content.vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order
 from .codes import (ALPHABET, CERTIFICATE_PREFIX, CODE_EXAMPLE, RegisterError, _check_char,  # noqa: F401
                     expiry_date, format_code, new_code, normalize_code)
 from .publish import EXPORT_COLUMNS, PUBLISHABLE, RegisterExport, export_register, public_rows  # noqa: F401

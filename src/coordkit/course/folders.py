@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..banks import Bank
 from ..config import Settings
+from ..content.banks import Bank
 from .nbgrader import release_assignments
 
 COURSE_FILES = ("nbgrader_config.py", "gradebook.db", "source", "release", "submitted")

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..banks import Bank, write_source
 from ..config import Settings
+from ..content.banks import Bank
+from ..content.notebooks import write_source
 from ..errors import AssignmentError, OutputError, ToolError
 
 
