@@ -41,6 +41,13 @@ MOVED: dict[str, str] = {
     "coordkit.cli_hub": "coordkit.cli.hub",
     "coordkit.cli_mark": "coordkit.cli.mark",
     "coordkit.cli_book": "coordkit.cli.book",
+    # cohort/: the cohort tables, their evaluation, simulation, report and plots
+    "coordkit.evaluation": "coordkit.cohort.evaluation",
+    "coordkit.simulate": "coordkit.cohort.simulate",
+    "coordkit.report": "coordkit.cohort.report",
+    "coordkit.plotting": "coordkit.cohort.plotting",
+    "coordkit.capacity": "coordkit.cohort.capacity",
+    "coordkit.datahash": "coordkit.cohort.datahash",
     # M3: certification/ and course/
     "coordkit.rule": "coordkit.certification.rule",
     "coordkit.register": "coordkit.certification.register",
