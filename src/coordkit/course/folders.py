@@ -28,7 +28,7 @@ def scratch_course(folder: Path, *, settings: Settings, banks: Iterable[Bank], t
                    progress: Callable[[str], None] | None = None) -> Settings:
     """A new course in `folder`: the course's nbgrader_config.py, every bank released with nbgrader,
     and a simulated cohort submitted. Returns its settings (see course_settings)."""
-    from ..simulate import simulate_cohort
+    from ..cohort.simulate import simulate_cohort
 
     temp = course_settings(folder, settings=settings)
     temp.course_root.mkdir(parents=True, exist_ok=True)
