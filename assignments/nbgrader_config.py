@@ -16,7 +16,7 @@ if not os.environ.get("COORDKIT_COURSE_CONFIG"):      # loaded by a cohort's con
 
 # `nbgrader collect` (and Formgrader's collect button) leave each collected submission read-only to
 # the lecturers and closed to trainees (stock collect keeps the 0777 folder `nbgrader submit` made).
-c.ExchangeFactory.collect = "coordkit.exchange.LockedCollect"
+c.ExchangeFactory.collect = "coordkit.course.exchange.LockedCollect"
 
 # Trainees are not programmers: the released answer cell keeps its `q1_... = ""` line and no
 # `raise NotImplementedError()`; an empty answer fails the format check with a plain message.
@@ -73,7 +73,7 @@ c.Autograde.autograde_preprocessors = [LiteralExecute, IgnorePattern, ClearMetad
 # Late submissions: due dates come from the course calendar (graders/calendar.yml, written into the
 # gradebook by `coordkit release`); the penalty rule from the same file, applied by nbgrader's autograde
 # through coordkit's late-penalty plug-in.
-from coordkit.course_calendar import configure_late_penalty  # noqa: E402
+from coordkit.course.calendar import configure_late_penalty  # noqa: E402
 
 configure_late_penalty(c, os.environ.get("COORDKIT_CALENDAR") or os.path.join(
     c.CourseDirectory.root, os.pardir, "graders", "calendar.yml"))

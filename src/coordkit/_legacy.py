@@ -48,6 +48,16 @@ MOVED: dict[str, str] = {
     "coordkit.plotting": "coordkit.cohort.plotting",
     "coordkit.capacity": "coordkit.cohort.capacity",
     "coordkit.datahash": "coordkit.cohort.datahash",
+    # M3: certification/ and course/
+    "coordkit.rule": "coordkit.certification.rule",
+    "coordkit.register": "coordkit.certification.register",
+    "coordkit.certificate": "coordkit.certification.certificate",
+    "coordkit.migrations": "coordkit.certification.migrations",
+    "coordkit.course_calendar": "coordkit.course.calendar",
+    "coordkit.exchange": "coordkit.course.exchange",
+    "coordkit.hub": "coordkit.course.hub",
+    "coordkit.export": "coordkit.course.export",
+    "coordkit.moodle": "coordkit.course.moodle",
 }
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from coordkit import cli
+from coordkit.certification.codes import _check_char
+from coordkit.certification.register import open_register
 from coordkit.cli import certify as cli_certify
-from coordkit.register import _check_char, open_register
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def site(tmp_path_factory):
 
 def _start(s: Site) -> None:
     from coordkit.config import load_settings
-    from coordkit.hub import create_course
+    from coordkit.course.hub import create_course
 
     t = time.perf_counter()
     # groups and the account that runs Formgrader
@@ -223,7 +223,7 @@ trainees_group = "{s.trainee_group}"
     course = create_course(s.settings, s.cid)
     s.course = course.folder
     (s.checkout / "reports").mkdir()
-    from coordkit.hub import secure_tree
+    from coordkit.course.hub import secure_tree
     import grp
 
     secure_tree(s.checkout, gid=grp.getgrnam(s.lect_group).gr_gid)
@@ -232,7 +232,7 @@ trainees_group = "{s.trainee_group}"
     # environments: the lecturers' (the checkout's packages) and the trainees' (coordkit's wheel only)
     s.lect_venv = s.venv(s.base / "lecturer-env", checkout_src=True)
     s.trainee_venv = s.venv(s.base / "trainee-env", checkout_src=False)
-    from coordkit.hub import build_wheel
+    from coordkit.course.hub import build_wheel
 
     wheel = build_wheel(ROOT, s.base / "wheel")
     run([sys.executable, "-m", "pip", "--python", str(s.trainee_venv / "bin" / "python"), "install", "-q",

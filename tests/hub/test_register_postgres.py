@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from coordkit.database import create_database
-from coordkit.migrations import HERE, head, schema_summary
-from coordkit.register import _schema, check_register, open_register
+from coordkit.certification.migrations import HERE, head, schema_summary
+from coordkit.certification.register import check_register, open_register
+from coordkit.certification.schema import _schema
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,7 @@ def test_a_postgresql_register_from_before_migrations_is_stamped_and_guarded(pos
 def test_an_application_role_that_does_not_own_the_register_uses_it_but_cannot_unguard_it(postgres, register):
     import psycopg
 
-    from coordkit.migrations import app_role_grants
+    from coordkit.certification.migrations import app_role_grants
 
     postgres.psql(f"CREATE ROLE coordkit_app LOGIN PASSWORD '{postgres.password}'")
     postgres.psql(";".join(app_role_grants("coordkit_app")), database="register_main")

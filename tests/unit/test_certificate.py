@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from coordkit.certificate import english_date, render_certificate, wareki, write_certificate
+from coordkit.certification.certificate import english_date, render_certificate, wareki, write_certificate
 from coordkit.errors import OutputError
-from coordkit.register import Certificate
+from coordkit.certification.register import Certificate
 
 CERT = Certificate(certificate_id="SC-2025-0007", cohort="fy2025", trainee_id="tr007",
                    name_ja="グエン ティ・ラン（仮名）", name_en="NGUYEN Thi Lan (pseudonym)",

@@ -11,7 +11,7 @@ from coordkit.certification import (SCHEMAS, SYNTHETIC_MARKER, CertificationRule
                                     decide_renewal, default_rule, load_records, refresher_coverage,
                                     renew_certificates, synthesize_records, validity_notes)
 from coordkit.errors import ConfigError, DatasetError
-from coordkit.register import expiry_date, open_register
+from coordkit.certification.register import expiry_date, open_register
 
 D = dt.date
 SESSIONS = ("TP2-day1", "TP2-day2")
@@ -356,7 +356,7 @@ def test_renewal_gates_window_refresher_and_case_meeting(local, tmp_path, rule):
 
 
 def test_renewal_work_from_an_earlier_cycle_does_not_count(rule):
-    from coordkit.register import Certificate
+    from coordkit.certification.register import Certificate
 
     cert = Certificate(certificate_id="SC-2025-0001", cohort="c1", trainee_id="tr001", name_ja="x", name_en="x",
                        affiliation="x", prefecture="東京都", specialist_fields=(), certified_on=D(2025, 3, 28),

@@ -9,7 +9,7 @@ import datetime as dt
 import nbformat
 import pytest
 
-from coordkit.course_calendar import CalendarLatePenalty, LatePenalty, apply_calendar, load_calendar
+from coordkit.course.calendar import CalendarLatePenalty, LatePenalty, apply_calendar, load_calendar
 from coordkit.errors import ConfigError
 
 CALENDAR = """

@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from coordkit.errors import AssignmentError
-from coordkit.export import ID_COLUMN, export_grades, moodle_table
+from coordkit.course.export import ID_COLUMN, export_grades, moodle_table
 
 A, B = "cs01_demo", "cs02_demo"
 
@@ -73,7 +73,7 @@ def test_unknown_assignment_names_what_exists(course):
 def test_cells_that_would_start_a_spreadsheet_formula_are_escaped(tmp_path):
     import pandas as pd
 
-    from coordkit.export import escape_formulas
+    from coordkit.course.export import escape_formulas
 
     frame = pd.DataFrame({"trainee_id": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "tr001"],
                           "score": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from coordkit.export import ID_COLUMN, export_grades
-from coordkit.moodle import ExportError, MoodleXmlExportPlugin
+from coordkit.course.export import ID_COLUMN, export_grades
+from coordkit.course.moodle import ExportError, MoodleXmlExportPlugin
 
 A, B = "cs01_demo", "cs02_demo"
 KEEP = object()

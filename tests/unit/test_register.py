@@ -6,8 +6,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from coordkit.register import (ALPHABET, PREFECTURES, RegisterError, expiry_date, export_register, format_code,
-                               new_code, normalize_code, open_register, renewals_due, verify_code)
+from coordkit.certification.register import (ALPHABET, PREFECTURES, RegisterError, expiry_date, export_register,
+                                             format_code, new_code, normalize_code, open_register, renewals_due,
+                                             verify_code)
 
 D = dt.date
 
@@ -142,7 +143,7 @@ def test_verify_answers_valid_expired_and_unknown_with_the_dates(url):
     after = verify_code(cert.verification_code.lower(), register_url=url, today=D(2028, 3, 29))
     assert after.status == "expired" and "expired on 2028-03-29" in after.describe()
     forged_payload = "".join(ALPHABET[(ALPHABET.index(c) + 1) % 32] for c in cert.verification_code[:11])
-    from coordkit.register import _check_char
+    from coordkit.certification.codes import _check_char
     forged = verify_code(forged_payload + _check_char(forged_payload), register_url=url, today=D(2026, 1, 1))
     assert forged.status == "unknown" and forged.certificate is None
     assert "forged" in forged.describe()
@@ -266,7 +267,7 @@ def _sql(url, *statements):
 
 @pytest.fixture
 def chained(url):
-    from coordkit.register import check_register
+    from coordkit.certification.register import check_register
 
     with open_register(url) as reg:
         first = reg.add(**person())
@@ -297,7 +298,7 @@ def chained(url):
       "DELETE FROM certificates WHERE certificate_id = 'SC-2025-0002'"], "before it"),
 ])
 def test_any_edit_insertion_or_deletion_is_reported(chained, statements, problem):
-    from coordkit.register import check_register
+    from coordkit.certification.register import check_register
 
     _sql(chained["url"], *statements)
     result = check_register(register_url=chained["url"])
@@ -307,7 +308,7 @@ def test_any_edit_insertion_or_deletion_is_reported(chained, statements, problem
 
 
 def test_a_rewritten_tail_is_caught_by_the_head_kept_elsewhere(chained):
-    from coordkit.register import check_register
+    from coordkit.certification.register import check_register
 
     _sql(chained["url"], "DROP TRIGGER certificate_events_no_delete",
          "DELETE FROM certificate_events WHERE seq = (SELECT max(seq) FROM certificate_events)",
@@ -338,7 +339,7 @@ def _legacy_register(url):
     """A register as coordkit made it before migrations: create_all and the SQLite triggers, no version."""
     from sqlalchemy import text
 
-    from coordkit.register import _schema
+    from coordkit.certification.schema import _schema
 
     engine = _engine(url)
     _schema()[0].create_all(engine)
@@ -354,8 +355,8 @@ def test_a_new_register_is_at_the_latest_migration_and_matches_the_model(url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from coordkit.migrations import head
-    from coordkit.register import _schema
+    from coordkit.certification.migrations import head
+    from coordkit.certification.schema import _schema
 
     with open_register(url) as reg:
         assert reg.migrated.before is None and reg.migrated.after == head() == "0002"
@@ -375,7 +376,7 @@ def test_alembic_upgrade_head_on_an_empty_database_gives_the_schema_coordkit_alw
     import sys
     from pathlib import Path
 
-    from coordkit.migrations import HERE, schema_summary
+    from coordkit.certification.migrations import HERE, schema_summary
 
     by_hand = f"sqlite:///{tmp_path / 'by_hand.db'}"
     alembic = Path(sys.executable).parent / "alembic"
@@ -393,7 +394,7 @@ def test_alembic_upgrade_head_on_an_empty_database_gives_the_schema_coordkit_alw
 
 
 def test_a_register_from_before_migrations_is_stamped_and_keeps_its_history(tmp_path):
-    from coordkit.register import check_register
+    from coordkit.certification.register import check_register
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _legacy_register(url)
@@ -418,7 +419,7 @@ def test_a_register_from_before_migrations_is_stamped_and_keeps_its_history(tmp_
 def test_raw_sql_cannot_change_or_delete_the_history(chained, statement):
     import sqlite3
 
-    from coordkit.register import check_register
+    from coordkit.certification.register import check_register
 
     with pytest.raises(sqlite3.IntegrityError, match="keeps its history"):
         _sql(chained["url"], statement)
@@ -427,7 +428,7 @@ def test_raw_sql_cannot_change_or_delete_the_history(chained, statement):
 
 def test_a_role_name_that_is_not_plain_is_refused_before_any_sql():
     from coordkit.errors import ConfigError
-    from coordkit.migrations import app_role_grants
+    from coordkit.certification.migrations import app_role_grants
 
     assert "GRANT SELECT, INSERT ON certificate_events TO coordkit_app" in app_role_grants("coordkit_app")
     with pytest.raises(ConfigError, match="not a plain PostgreSQL role name"):

@@ -1,4 +1,4 @@
-"""The certification rule has one owner (coordkit.rule) and one place to change it:
+"""The certification rule has one owner (coordkit.certification.rule) and one place to change it:
 [tool.coordkit.certification] in pyproject.toml, checked when the settings load."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 
 from coordkit.config import load_settings
 from coordkit.errors import ConfigError
-from coordkit.rule import DEFAULT_PASS_PERCENT, RULE_KEYS, gate_pass_marks, rule_for
+from coordkit.certification.rule import DEFAULT_PASS_PERCENT, RULE_KEYS, gate_pass_marks, rule_for
 
 BASE = """[tool.coordkit]
 facts = "datasets/facts.yml"

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .banks import Bank, write_source
-from .config import Settings
-from .errors import AssignmentError, OutputError, ToolError
+from ..config import Settings
+from ..content.banks import Bank
+from ..content.notebooks import write_source
+from ..errors import AssignmentError, OutputError, ToolError
 
 
 def tool_env(settings: Settings) -> dict[str, str]:
@@ -101,7 +101,7 @@ def release_assignments(banks: Iterable[Bank], *, settings: Settings, force: boo
         if progress:
             progress(bank.id)
     if settings.calendar is not None and settings.calendar.is_file():
-        from .course_calendar import apply_calendar
+        from .calendar import apply_calendar
 
         # due dates from the course calendar into the gradebook, where autograde's late penalty reads them
         result.due_dates = apply_calendar(settings=settings, assignments=[b.id for b in banks]).set
@@ -195,49 +195,6 @@ def export_scores(*, settings: Settings, assignments: list[str] | None = None):
                "needs_manual_grade"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["assignment", "trainee_id", "grade_id"]).reset_index(drop=True)
-
-
-# --- throwaway courses (tests, benchmarks, experiments) --------------------------------------------
-
-COURSE_FILES = ("nbgrader_config.py", "gradebook.db", "source", "release", "submitted")
-
-
-def course_settings(folder: Path, *, settings: Settings) -> Settings:
-    """Settings for a course root at `folder`/assignments with its own SQLite gradebook, reports and
-    cohort tables (the checkout's item banks, rubrics and facts are shared)."""
-    folder = Path(folder).resolve()
-    course = folder / "assignments"
-    return settings.with_overrides(course_root=course, db_url=f"sqlite:///{course / 'gradebook.db'}",
-                                   reports_dir=folder / "reports", cohorts_dir=folder / "cohorts")
-
-
-def scratch_course(folder: Path, *, settings: Settings, banks: Iterable[Bank], trainees: int, seed: int,
-                   progress: Callable[[str], None] | None = None) -> Settings:
-    """A new course in `folder`: the course's nbgrader_config.py, every bank released with nbgrader,
-    and a simulated cohort submitted. Returns its settings (see course_settings)."""
-    from .simulate import simulate_cohort
-
-    temp = course_settings(folder, settings=settings)
-    temp.course_root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(settings.course_root / "nbgrader_config.py", temp.course_root / "nbgrader_config.py")
-    banks = list(banks)
-    release_assignments(banks, settings=temp, progress=progress)
-    simulate_cohort(banks, settings=temp, trainees=trainees, seed=seed)
-    return temp
-
-
-def copy_course(folder: Path, *, settings: Settings) -> Settings:
-    """A copy of the course of `settings` (configuration, SQLite gradebook, source, release and
-    submissions; not what grading produced) in `folder`, with its own settings."""
-    temp = course_settings(folder, settings=settings)
-    temp.course_root.mkdir(parents=True, exist_ok=True)
-    for name in COURSE_FILES:
-        src = settings.course_root / name
-        if src.is_dir():
-            shutil.copytree(src, temp.course_root / name, symlinks=True)
-        elif src.is_file():
-            shutil.copy2(src, temp.course_root / name)
-    return temp
 
 
 # --- gradebook helpers for parallel grading ---------------------------------------------------------

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Enum, Float
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 METHODS = ("none", "zero", "per_day")
 _TOP_KEYS = {"timezone", "late_penalty", "cohorts"}
@@ -133,7 +133,7 @@ def apply_calendar(*, settings, cohort: str | None = None, assignments: list[str
     if it is not there yet). `assignments` limits it to those ids."""
     from nbgrader.api import Gradebook
 
-    from .course import course_id
+    from .nbgrader import course_id
 
     cohort = cohort or settings.default_cohort
     dates = load_calendar(settings.calendar).nbgrader_due_dates(cohort)

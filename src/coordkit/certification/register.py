@@ -21,277 +21,28 @@ record its last event sealed (an UPDATE of the table), a certificate without eve
 missing certificate. The last hash (the head) is printed: kept elsewhere (a printout, an e-mail),
 it also detects a register rewritten from scratch with a recomputed chain (`--head`).
 
-Expiry: a validity of N years ends on the same calendar day N years after certification, counted
-as the Civil Code counts periods by years (Arts. 140 and 143: the day of certification is not
-counted, and when the last month lacks the corresponding day the period ends on that month's last
-day). A certificate dated 29 February 2024 with 3 years' validity therefore runs to 28 February
-2027. A renewal adds N years to the previous expiry, so renewing early loses no time.
-
-Verification codes: 12 characters of Crockford's base32 (no I, L, O or U, so they cannot be
-misread), shown as XXXX-XXXX-XXXX. Eleven are random (``secrets``, 55 bits) and the last is a
-Luhn mod-32 check character, which catches every single mistyped character and most swapped
-neighbours before the register is even asked. The code is stored in the register; verification
-is a look-up. We did not use an HMAC of the certificate id: verification must read the register
-anyway (to answer valid or expired with the dates), and a secret key would add a thing to keep,
-rotate and lose without making forgery harder than guessing 55 random bits.
+The dates and codes are in coordkit.certification.codes, the stored records and tables in
+coordkit.certification.schema, the published export in coordkit.certification.publish; their public
+names are importable from here too (the old path coordkit.register is this module).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import CoordkitError
-from .vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order; the published export uses it
+from ..content.vocab import PREFECTURES  # noqa: F401 - JIS X 0401 order
+from .codes import (ALPHABET, CERTIFICATE_PREFIX, CODE_EXAMPLE, RegisterError, _check_char,  # noqa: F401
+                    expiry_date, format_code, new_code, normalize_code)
+from .publish import EXPORT_COLUMNS, PUBLISHABLE, RegisterExport, export_register, public_rows  # noqa: F401
+from .schema import (Certificate, RegisterCheck, RegisterEvent, Verification, _digest, _event_hash,  # noqa: F401
+                     _record, _schema, _sqlite_file, display_url, split_fields)
 
-CERTIFICATE_PREFIX = "SC"          # SC-<year of certification>-<4-digit sequence>
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford base32
-CODE_EXAMPLE = "7K3M-QX9A-2B46"
 AMENDABLE = ("name_ja", "name_en", "affiliation", "prefecture", "specialist_fields",
              "publish_name", "publish_affiliation", "publish_specialist_fields")
-PUBLISHABLE = {"publish_name": ("name_ja", "name_en"), "publish_affiliation": ("affiliation",),
-               "publish_specialist_fields": ("specialist_fields",)}
-
-
-class RegisterError(CoordkitError):
-    """The register cannot be opened, or a change to it is refused (the message says why)."""
-
-
-# --- dates and codes -----------------------------------------------------------------------------
-
-def expiry_date(start: dt.date, *, years: int) -> dt.date:
-    """The last day of a validity of `years` years from `start` (see the module docstring):
-    the same calendar day `years` later, or the month's last day if that month lacks the day."""
-    from .banks import _add_months   # the calendar-month arithmetic the answer keys use
-
-    if isinstance(years, bool) or not isinstance(years, int) or years <= 0:
-        raise RegisterError(f"a validity period must be a positive whole number of years (got {years!r})")
-    return _add_months(start, 12 * years)
-
-
-def _check_char(payload: str) -> str:
-    """Luhn mod N (N = 32) check character for `payload` (characters of ALPHABET)."""
-    n, total, factor = len(ALPHABET), 0, 2
-    for char in reversed(payload):
-        addend = factor * ALPHABET.index(char)
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
-
-
-def new_code() -> str:
-    """A fresh verification code in its normal form (12 characters, no hyphens)."""
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(11))
-    return payload + _check_char(payload)
-
-
-def format_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
-
-
-def normalize_code(text: str) -> str:
-    """The code as typed -> its normal form. Spaces and hyphens are ignored, case does not matter,
-    O is read as 0 and I or L as 1. Raises RegisterError for something that is not a code, or a code
-    whose check character does not match (a mistyped character). Full-width letters and digits (as a
-    Japanese input method types them) are read as their ASCII forms (NFKC)."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", str(text))
-    raw = re.sub(r"[\s\-‐‑–—−－ー_]", "", text).upper().translate(str.maketrans("OIL", "011"))
-    bad = sorted({c for c in raw if c not in ALPHABET})
-    if len(raw) != 12 or bad:
-        why = f"it contains {''.join(bad)!r}" if bad else f"it has {len(raw)} characters, not 12"
-        raise RegisterError(f"{text!r} is not a verification code ({why}); a code has 12 letters and digits "
-                            f"like {CODE_EXAMPLE}, as printed on the certificate")
-    if _check_char(raw[:11]) != raw[11]:
-        raise RegisterError(f"{format_code(raw)} is not a valid verification code: its check character does "
-                            "not match, so a character is probably mistyped; compare it with the certificate")
-    return raw
-
-
-# --- records -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Certificate:
-    certificate_id: str
-    cohort: str
-    trainee_id: str
-    name_ja: str
-    name_en: str
-    affiliation: str
-    prefecture: str
-    specialist_fields: tuple[str, ...]
-    certified_on: dt.date
-    expires_on: dt.date
-    renewals: int
-    verification_code: str
-    publish_name: bool = False
-    publish_affiliation: bool = False
-    publish_specialist_fields: bool = False
-
-    @property
-    def code(self) -> str:
-        """The verification code as printed: XXXX-XXXX-XXXX."""
-        return format_code(self.verification_code)
-
-    def status(self, today: dt.date) -> str:
-        return "valid" if today <= self.expires_on else "expired"
-
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["specialist_fields"] = ";".join(self.specialist_fields)
-        out["certified_on"], out["expires_on"] = self.certified_on.isoformat(), self.expires_on.isoformat()
-        return out
-
-
-@dataclass(frozen=True)
-class RegisterEvent:
-    seq: int
-    certificate_id: str
-    kind: str                       # certified | renewed | amended
-    effective_on: dt.date
-    recorded_at: dt.datetime
-    details: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Verification:
-    status: str                     # valid | expired | unknown
-    code: str
-    today: dt.date
-    certificate: Certificate | None = None
-
-    def describe(self) -> str:
-        c = self.certificate
-        if c is None:
-            return (f"unknown: no certificate with verification code {format_code(self.code)} is in the "
-                    "register: it was not issued here, or the code is forged")
-        who = f"{c.certificate_id}, {c.name_ja} / {c.name_en}"
-        renewed = f", renewed {c.renewals} time(s)" if c.renewals else ""
-        if self.status == "valid":
-            return f"valid: {who}; certified {c.certified_on}, valid until {c.expires_on}{renewed}"
-        return (f"expired: {who}; certified {c.certified_on}, valid until {c.expires_on}{renewed}, "
-                f"expired on {c.expires_on + dt.timedelta(days=1)}")
-
-
-# --- the register --------------------------------------------------------------------------------
-
-def split_fields(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Specialist fields as a tuple, from "労働;在留手続" (as stored and as in people.csv) or a list."""
-    if value is None:
-        return ()
-    parts = value.split(";") if isinstance(value, str) else list(value)
-    return tuple(p.strip() for p in parts if p and p.strip())
-
-
-def display_url(url: str) -> str:
-    """The URL for messages, with any password hidden."""
-    try:
-        from sqlalchemy.engine import make_url
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for messages
-        return "(register URL)"
-
-
-def _sqlite_file(url: str) -> Path | None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
-
-
-def _schema():
-    from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
-                            UniqueConstraint)
-
-    meta = MetaData()
-    certificates = Table(
-        "certificates", meta,
-        Column("certificate_id", String(32), primary_key=True),
-        Column("cohort", String(100), nullable=False),
-        Column("trainee_id", String(100), nullable=False),
-        Column("name_ja", String(200), nullable=False),
-        Column("name_en", String(200), nullable=False),
-        Column("affiliation", String(300), nullable=False),
-        Column("prefecture", String(10), nullable=False),
-        Column("specialist_fields", Text, nullable=False, default=""),
-        Column("certified_on", Date, nullable=False),
-        Column("expires_on", Date, nullable=False),
-        Column("renewals", Integer, nullable=False, default=0),
-        Column("verification_code", String(12), nullable=False, unique=True),
-        Column("publish_name", Boolean, nullable=False, default=False),
-        Column("publish_affiliation", Boolean, nullable=False, default=False),
-        Column("publish_specialist_fields", Boolean, nullable=False, default=False),
-        UniqueConstraint("cohort", "trainee_id", name="uq_certificates_cohort_trainee"),
-    )
-    events = Table(
-        "certificate_events", meta,
-        Column("seq", Integer, primary_key=True, autoincrement=True),
-        Column("certificate_id", String(32), ForeignKey("certificates.certificate_id"), nullable=False,
-               index=True),
-        Column("kind", String(20), nullable=False),
-        Column("effective_on", Date, nullable=False),
-        Column("recorded_at", DateTime, nullable=False),
-        Column("details", Text, nullable=False),
-        Column("prev_hash", String(64), nullable=True),
-        Column("state_hash", String(64), nullable=True),
-        Column("hash", String(64), nullable=True),
-    )
-    return meta, certificates, events
-
-
-def _record(m) -> dict:
-    """A certificate row as plain JSON values (what an event seals)."""
-    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else bool(v) if k.startswith("publish_")
-                else v) for k, v in dict(m).items()}
-
-
-def _digest(record) -> str | None:
-    import hashlib
-
-    if record is None:
-        return None
-    return hashlib.sha256(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _event_hash(seq, certificate_id, kind, effective_on, recorded_at, details, prev_hash, state) -> str:
-    import hashlib
-
-    def iso(value):
-        return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
-
-    payload = json.dumps({"seq": seq, "certificate_id": certificate_id, "kind": kind,
-                          "effective_on": iso(effective_on), "recorded_at": iso(recorded_at), "details": details,
-                          "prev": prev_hash, "state": state}, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class RegisterCheck:
-    url: str
-    events: int
-    certificates: int
-    head: str | None
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def describe(self) -> list[str]:
-        lines = [f"{self.url}: {self.certificates} certificate(s), {self.events} event(s); "
-                 + ("the hash chain is intact" if self.ok else f"{len(self.problems)} problem(s) found:")]
-        lines += [f"  {p}" for p in self.problems]
-        if self.head:
-            lines.append(f"head: {self.head}  (keep it: `coordkit register check --head` compares with it)")
-        return lines
 
 
 class Register:
@@ -633,7 +384,7 @@ def open_register(url: str, *, create: bool = True) -> Register:
 
 
 def upgrade_register(*, register_url: str):
-    """Bring an existing register's schema to the latest migration (coordkit.migrations); a register
+    """Bring an existing register's schema to the latest migration (coordkit.certification.migrations); a register
     from before migrations is stamped first. Returns the Migration (revisions before and after)."""
     with open_register(register_url, create=False) as reg:
         from .migrations import migrate
@@ -710,67 +461,3 @@ def renewals_due(*, register_url: str, within_days: int, today: dt.date | None =
     with open_register(register_url, create=False) as reg:
         return RenewalsDue(today=today, within_days=within_days,
                            certificates=tuple(reg.due_for_renewal(today=today, within_days=within_days)))
-
-
-EXPORT_COLUMNS = ["prefecture", "affiliation", "name_ja", "name_en", "specialist_fields"]
-
-
-@dataclass(frozen=True)
-class RegisterExport:
-    today: dt.date
-    rows: tuple[dict, ...]
-    withheld: int                   # valid certificates of coordinators who agreed to publish nothing
-    path: Path | None = None
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame(list(self.rows), columns=EXPORT_COLUMNS)
-
-
-def public_rows(certificates: Iterable[Certificate], *, today: dt.date) -> tuple[list[dict], int]:
-    """The publishable register: valid certificates only, by prefecture (JIS order) and affiliation,
-    each field present only if the coordinator agreed to publish it (blank otherwise). A coordinator
-    who agreed to nothing is left out; identical rows are merged."""
-    rows, withheld = [], 0
-    for c in certificates:
-        if c.status(today) != "valid":
-            continue
-        row = {"prefecture": c.prefecture, "affiliation": "", "name_ja": "", "name_en": "", "specialist_fields": ""}
-        shown = False
-        for flag, keys in PUBLISHABLE.items():
-            if getattr(c, flag):
-                shown = True
-                for key in keys:
-                    value = getattr(c, key)
-                    row[key] = ";".join(value) if isinstance(value, tuple) else value
-        if shown:
-            rows.append(row)
-        else:
-            withheld += 1
-    order = {p: i for i, p in enumerate(PREFECTURES)}
-    unique = {tuple(r.values()): r for r in rows}
-    ordered = sorted(unique.values(), key=lambda r: (order.get(r["prefecture"], 99), r["affiliation"],
-                                                      r["name_ja"], r["specialist_fields"]))
-    return ordered, withheld
-
-
-def export_register(*, register_url: str, out: Path | str | None = None,
-                    today: dt.date | None = None) -> RegisterExport:
-    """The register for publishing (affiliations by prefecture), carrying only what each coordinator
-    agreed to publish; written as UTF-8 CSV with a byte-order mark (opens correctly in Excel) when
-    `out` is given."""
-    today = today or dt.date.today()
-    with open_register(register_url, create=False) as reg:
-        rows, withheld = public_rows(reg.certificates(), today=today)
-    result = RegisterExport(today=today, rows=tuple(rows), withheld=withheld, path=Path(out) if out else None)
-    if out is not None:
-        out = Path(out)
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            from .export import escape_formulas
-
-            escape_formulas(result.to_frame()).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\n")
-        except OSError as exc:
-            raise RegisterError(f"cannot write {out} ({exc.strerror}); pass a writable --out") from None
-    return result

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ConfigError, OutputError
-from .register import Certificate
+from ..errors import ConfigError, OutputError
+from .schema import Certificate
 
 ISSUER_JA = "外国人支援コーディネーター養成研修 事務局"
 ISSUER_EN = "Secretariat, Training Program for Support Coordinators for Foreign Nationals"

@@ -8,7 +8,7 @@ VERSION_TABLE = "coordkit_register_version"
 
 
 def _run(connection) -> None:
-    from coordkit.register import _schema
+    from coordkit.certification.schema import _schema
 
     context.configure(connection=connection, target_metadata=_schema()[0], version_table=VERSION_TABLE,
                       render_as_batch=connection.dialect.name == "sqlite")

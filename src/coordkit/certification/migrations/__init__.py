@@ -1,7 +1,7 @@
-"""Alembic migrations of the register's schema (coordkit.register). Applied on opening the register
+"""Alembic migrations of the register's schema (coordkit.certification.register). Applied on opening the register
 (`open_register(url)` runs `upgrade`), or by hand:
 
-    alembic -c src/coordkit/migrations/alembic.ini -x url=postgresql://user@host/coordkit_register upgrade head
+    alembic -c src/coordkit/certification/migrations/alembic.ini -x url=postgresql://user@host/coordkit_register upgrade head
 
 The version is kept in the table `coordkit_register_version` (not alembic's default name, which
 nbgrader's gradebook uses), so the register may share a database with a gradebook.
@@ -126,7 +126,7 @@ def app_role_grants(role: str) -> list[str]:
     import re
 
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-        from ..errors import ConfigError
+        from ...errors import ConfigError
 
         raise ConfigError(f"{role!r} is not a plain PostgreSQL role name (lower-case letters, digits, _)")
     return [f"GRANT USAGE ON SCHEMA public TO {role}",

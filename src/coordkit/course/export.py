@@ -1,7 +1,7 @@
 """Scores out of the nbgrader gradebook: per-item scores for the evaluators, and grades for Moodle
 (nbgrader itself only exports totals, and leaves LMS import to users: jupyter/nbgrader#530).
 
-Moodle (see coordkit.moodle for what Moodle's importers do with each cell):
+Moodle (see coordkit.course.moodle for what Moodle's importers do with each cell):
 
 - `moodle-xml` (recommended): one file, `reports/moodle_grades.xml`, for Grades > Import > XML file.
   Each grade names its grade item by ID number (set each grade item's ID number to the assignment id,
@@ -30,8 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
-from .errors import AssignmentError, OutputError
+from ..config import Settings
+from ..errors import AssignmentError, OutputError
 from .moodle import (ExportError, MoodleResult, check_against_roster, gradebook_results, points, read_roster,
                      results_xml)
 
@@ -91,7 +91,7 @@ def moodle_table(*, settings: Settings, assignments: list[str] | None = None, pa
     import pandas as pd
     from nbgrader.api import Gradebook
 
-    from .course import course_id
+    from .nbgrader import course_id
 
     table = MoodleTable()
     emails: dict[str, str] = {}
@@ -149,7 +149,7 @@ def export_grades(*, settings: Settings, fmt: str = "csv", out: Path | None = No
     """Write the per-item CSV (fmt='csv', see course.export_scores), the Moodle grade-import XML
     (fmt='moodle-xml') or the Moodle grade-import CSVs, one per assignment (fmt='moodle'), and say where.
     For Moodle every row is checked against the roster first (ExportError names the row)."""
-    from .course import export_scores
+    from .nbgrader import export_scores
 
     if fmt not in FORMATS:
         raise OutputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")

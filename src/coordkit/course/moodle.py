@@ -19,7 +19,7 @@ So coordkit writes only grades that are ready (never an empty grade cell), write
 asked, and checks every row against the course roster first: an id the roster does not hold, an id the
 roster holds twice, or a trainee written twice is an error naming the row, before anything is written.
 The XML format is the one the guides recommend; it is also an nbgrader exporter plug-in
-(`nbgrader export --exporter=coordkit.moodle.MoodleXmlExportPlugin --to grades.xml`).
+(`nbgrader export --exporter=coordkit.course.moodle.MoodleXmlExportPlugin --to grades.xml`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Unicode
 
-from .errors import CoordkitError
+from ..errors import CoordkitError
 
 ROSTER_ID_COLUMNS = ("ID number", "idnumber", "trainee_id", "student_id")
 MOODLE_SITE_MAXIMUM = 100.0        # Moodle's gradepointmax unless the site raises it
@@ -160,7 +160,7 @@ def results_xml(results: list[MoodleResult]) -> str:
 class MoodleXmlExportPlugin(ExportPlugin):
     """nbgrader exporter plug-in: Moodle grade-import XML, checked against a roster.
 
-    nbgrader export --exporter=coordkit.moodle.MoodleXmlExportPlugin --to grades.xml \\
+    nbgrader export --exporter=coordkit.course.moodle.MoodleXmlExportPlugin --to grades.xml \\
         --MoodleXmlExportPlugin.roster=participants.csv
     """
 

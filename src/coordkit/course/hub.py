@@ -27,8 +27,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import COURSE_ID, Settings, for_course
-from .errors import CoordkitError
+from ..config import COURSE_ID, Settings, for_course
+from ..errors import CoordkitError
 
 COURSE_DIR_MODE = 0o2770      # lecturers' group: read and write (setgid: new files keep the group)
 EXCHANGE_MODE = 0o1777        # nbgrader's exchange: everyone may write, only owners may delete (sticky)
@@ -101,7 +101,7 @@ def create_course(settings: Settings, course_id: str, *, group: str | None = Non
     nbgrader's own Gradebook), exchange root; modes for the lecturers' group. Safe to run again."""
     from nbgrader.api import Gradebook
 
-    from .database import check_database, create_database
+    from ..database import check_database, create_database
 
     course = for_course(settings, course_id) if COURSE_ID.match(course_id) else None
     if course is None or course_id == "coordkit" or course.course_root == settings.root / "assignments":
