@@ -57,11 +57,11 @@ def _cpu() -> float:
 def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.course import (autograde, copy_course, export_scores, generate_feedback, scratch_course,
-                                 submitted_students, tool_env)
-    from coordkit.facts import load_facts
+    from coordkit.course import autograde, export_scores, generate_feedback, submitted_students, tool_env
+    from coordkit.cohort.simulate.scratch import copy_course, scratch_course
+    from coordkit.content.facts import load_facts
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trainees", type=int, default=60)

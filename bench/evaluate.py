@@ -198,9 +198,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from coordkit import cohort as ck
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
     from coordkit.cohort.simulate import generate_cohort, make_trainees, survey_modules, write_tables
 
     settings = load_settings(ROOT)

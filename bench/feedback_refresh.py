@@ -25,10 +25,10 @@ ASSIGNMENT = "cs01_job_loss"
 
 
 def build_course(folder: Path, trainees: int, seed: int):
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.course import scratch_course
-    from coordkit.facts import load_facts
+    from coordkit.cohort.simulate.scratch import scratch_course
+    from coordkit.content.facts import load_facts
     from coordkit.grading import grade_cohort
 
     settings = load_settings(ROOT)

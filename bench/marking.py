@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT / "tests" / "notebooks"))
 
 
 def build_course(folder: Path, trainees: int, seed: int):
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.course import course_settings, scratch_course
-    from coordkit.facts import load_facts
+    from coordkit.cohort.simulate.scratch import course_settings, scratch_course
+    from coordkit.content.facts import load_facts
     from coordkit.grading import grade_cohort
 
     settings = load_settings(ROOT)

@@ -91,10 +91,10 @@ def _time_steps(steps: dict[str, float]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
-    from coordkit.course import copy_course, scratch_course
-    from coordkit.facts import load_facts
+    from coordkit.cohort.simulate.scratch import copy_course, scratch_course
+    from coordkit.content.facts import load_facts
     from coordkit import grading
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.update({"COORDKIT_DB_URL": "", "MPLBACKEND": "Agg"})
     if (work / "base").is_dir():
-        from coordkit.course import course_settings
+        from coordkit.cohort.simulate.scratch import course_settings
 
         base = course_settings(work / "base", settings=settings)
     else:

@@ -25,7 +25,7 @@ def settings():
 
 @pytest.fixture(scope="session")
 def facts(settings):
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
 
     return load_facts(settings.facts)
 

@@ -49,7 +49,6 @@ MOVED: dict[str, str] = {
     "coordkit.capacity": "coordkit.cohort.capacity",
     "coordkit.datahash": "coordkit.cohort.datahash",
     # M3: certification/ and course/
-    "coordkit.rule": "coordkit.certification.rule",
     "coordkit.register": "coordkit.certification.register",
     "coordkit.certificate": "coordkit.certification.certificate",
     "coordkit.migrations": "coordkit.certification.migrations",

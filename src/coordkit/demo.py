@@ -29,16 +29,16 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
              build_book_step: bool = True, say: Callable[[str], None] = print) -> DemoResult:
     from tqdm import tqdm
 
-    from .banks import load_banks
+    from .content.banks import load_banks
     from .book import build_book
     from .cohort import headline, load_cohort
     from .course import export_scores, release_assignments, step_path
     from .errors import CoordkitError
-    from .facts import load_facts
+    from .content.facts import load_facts
     from .grading import grade_cohort
-    from .report import run_evaluation
+    from .cohort.report import run_evaluation
     from .rule import gate_pass_marks
-    from .simulate import simulate_cohort
+    from .cohort.simulate import simulate_cohort
 
     if trainees <= 0:
         raise CoordkitError(f"a cohort needs at least 1 trainee (got {trainees}); pass --trainees 60 "
@@ -48,7 +48,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
         raise CoordkitError(f"the demo writes simulated trainees into its course; give it its own course "
                             f"(coordkit --course-id demo demo), not {settings.course_root}")
     if not (settings.course_root / "nbgrader_config.py").is_file():
-        from .hub import create_course
+        from .course.hub import create_course
 
         create_course(settings, settings.course_id)
     result = DemoResult()
@@ -143,7 +143,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
 
     t = step(9, "Certifying from the marks (fictional attendance and names; the demo's own register)")
     from .certification import certify_cohort
-    from .register import verify_code
+    from .certification.register import verify_code
 
     register_url = f"sqlite:///{settings.course_root / 'register.db'}"
     certified = certify_cohort(cohort, settings=settings, register_url=register_url, synthetic_records=True,

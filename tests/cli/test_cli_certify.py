@@ -76,10 +76,10 @@ def graded(checkout, fractions: dict, out: str):
     per-item scores exported to `out`, as `coordkit export` writes them (what --scores takes)."""
     from nbgrader.api import Gradebook
 
-    from coordkit.banks import load_banks
+    from coordkit.content.banks import load_banks
     from coordkit.config import load_settings
     from coordkit.course import apply_submission_state, create_gradebook, export_scores
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
 
     settings = load_settings(checkout)
     settings = settings.with_overrides(db_url=f"sqlite:///{checkout / 'gradebook.db'}")

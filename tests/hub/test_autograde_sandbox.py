@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from coordkit.banks import load_banks
-from coordkit.course import copy_course, export_scores, scratch_course, tool_env
+from coordkit.content.banks import load_banks
+from coordkit.course import export_scores, tool_env
+from coordkit.cohort.simulate.scratch import copy_course, scratch_course
 from coordkit.grading import grade_cohort
 
 pytestmark = pytest.mark.slow

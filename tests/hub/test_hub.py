@@ -309,7 +309,7 @@ def trainee_api(site, user, method, path, body=None, *, as_user=None, raw=False)
 
 def answer(nb, bank, quality: int) -> None:
     """quality 2: every key; 1: the first half of the keys; 0: nothing but the written answer."""
-    from coordkit.banks import display_key
+    from coordkit.content.banks import display_key
 
     autos = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_answer")]
     for k, cell in enumerate(autos):
@@ -330,9 +330,9 @@ def refused(site, user, code: str) -> tuple[bool, str]:
 
 
 def test_the_whole_path_on_the_hub(site):
-    from coordkit.banks import load_bank
+    from coordkit.content.banks import load_bank
     from coordkit.config import for_course
-    from coordkit.facts import load_facts
+    from coordkit.content.facts import load_facts
 
     s = site
     bank = load_bank(ROOT / "graders" / "items" / f"{ASSIGNMENT}.yml", load_facts(ROOT / "datasets" / "facts.yml"),
@@ -499,7 +499,8 @@ def _single_user_scores(s, bank):
     import dataclasses
 
     from coordkit.config import load_settings
-    from coordkit.course import course_settings, release_assignments
+    from coordkit.course import release_assignments
+    from coordkit.cohort.simulate.scratch import course_settings
     from coordkit.grading import grade_cohort
 
     folder = s.base / "single"

@@ -23,8 +23,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from coordkit.banks import example, load_banks
-from coordkit.course import course_settings, export_scores, release_assignments, run_nbgrader, tool_env
+from coordkit.content.banks import example, load_banks
+from coordkit.course import export_scores, release_assignments, run_nbgrader, tool_env
+from coordkit.cohort.simulate.scratch import course_settings
 from coordkit.grading import grade_cohort
 
 pytestmark = pytest.mark.slow

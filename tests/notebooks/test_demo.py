@@ -40,8 +40,8 @@ def demo(tmp_path_factory, root, tool_path_env):
 
 def banks(copy):
     """The assignments of a cohort's training cycle (renewal training is not part of it)."""
-    from coordkit.banks import load_banks
-    from coordkit.facts import load_facts
+    from coordkit.content.banks import load_banks
+    from coordkit.content.facts import load_facts
 
     return sorted(b.id for b in load_banks(copy / "graders" / "items", load_facts(copy / "datasets" / "facts.yml"))
                   if b.cycle == "training")

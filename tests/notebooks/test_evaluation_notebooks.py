@@ -97,8 +97,8 @@ def test_a_cohort_with_only_case_studies_and_few_tables_still_reports(tmp_path, 
 def marked_course(tmp_path_factory, settings, facts, tool_path_env):
     """A real graded course whose written answers three simulated lecturers marked through the marking
     library (a share of them blind double-marked), as in the demo."""
-    from coordkit.banks import load_banks
-    from coordkit.course import scratch_course
+    from coordkit.content.banks import load_banks
+    from coordkit.cohort.simulate.scratch import scratch_course
     from coordkit.grading import grade_cohort
     from coordkit.marking.simulate import simulate_marking
 

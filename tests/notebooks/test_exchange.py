@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from coordkit.banks import display_key, load_bank
+from coordkit.content.banks import display_key, load_bank
 from coordkit.course import autograde, export_scores, generate_feedback, release_assignments, run_nbgrader
 
 pytestmark = pytest.mark.slow

@@ -88,8 +88,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, settings, facts):
-    from coordkit.banks import load_banks
-    from coordkit.course import scratch_course
+    from coordkit.content.banks import load_banks
+    from coordkit.cohort.simulate.scratch import scratch_course
     from coordkit.grading import grade_cohort
 
     banks = load_banks(settings.items_dir, facts, [ID], rubrics_dir=settings.rubrics_dir)

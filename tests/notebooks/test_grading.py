@@ -24,8 +24,9 @@ import time
 
 import pytest
 
-from coordkit.banks import load_banks
-from coordkit.course import autograde, copy_course, export_scores, scratch_course
+from coordkit.content.banks import load_banks
+from coordkit.course import autograde, export_scores
+from coordkit.cohort.simulate.scratch import copy_course, scratch_course
 from coordkit.grading import grade_cohort
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,8 @@ WRITTEN = 3                                  # written answers per cs01 submissi
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, settings, facts, tool_path_env):
-    from coordkit.banks import load_banks
-    from coordkit.course import scratch_course
+    from coordkit.content.banks import load_banks
+    from coordkit.cohort.simulate.scratch import scratch_course
     from coordkit.grading import grade_cohort
 
     banks = load_banks(settings.items_dir, facts, [ASSIGNMENT], rubrics_dir=settings.rubrics_dir)

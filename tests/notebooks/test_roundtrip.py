@@ -17,7 +17,7 @@ import shutil
 import nbformat
 import pytest
 
-from coordkit.banks import build_notebook, load_banks, write_source
+from coordkit.content.banks import build_notebook, load_banks, write_source
 from coordkit.course import export_scores, run_nbgrader
 
 pytestmark = pytest.mark.slow

@@ -386,7 +386,7 @@ def test_refresher_coverage_splits_reverified_facts_into_tested_and_untested(set
 
 @pytest.mark.parametrize("bank_id", ["renewal_refresher", "case_meeting"])
 def test_the_renewal_banks_load_with_their_rubrics_and_fictional_people(settings, facts, bank_id):
-    from coordkit.banks import build_notebook, load_bank
+    from coordkit.content.banks import build_notebook, load_bank
 
     bank = load_bank(settings.items_dir / f"{bank_id}.yml", facts)
     assert bank.id == bank_id and bank.items
@@ -398,7 +398,7 @@ def test_the_renewal_banks_load_with_their_rubrics_and_fictional_people(settings
 
 
 def test_the_refresher_computes_its_rule_answers_from_the_facts(settings, facts):
-    from coordkit.banks import load_bank
+    from coordkit.content.banks import load_bank
 
     bank = load_bank(settings.items_dir / "renewal_refresher.yml", facts)
     ruled = [i for i in bank.items if i.auto and i.kind in ("date", "number")]

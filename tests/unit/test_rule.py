@@ -1,4 +1,4 @@
-"""The certification rule has one owner (coordkit.certification.rule) and one place to change it:
+"""The certification rule has one owner (coordkit.rule) and one place to change it:
 [tool.coordkit.certification] in pyproject.toml, checked when the settings load."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 
 from coordkit.config import load_settings
 from coordkit.errors import ConfigError
-from coordkit.certification.rule import DEFAULT_PASS_PERCENT, RULE_KEYS, gate_pass_marks, rule_for
+from coordkit.rule import DEFAULT_PASS_PERCENT, RULE_KEYS, gate_pass_marks, rule_for
 
 BASE = """[tool.coordkit]
 facts = "datasets/facts.yml"
@@ -83,7 +83,7 @@ def test_no_other_module_writes_a_pass_mark_of_its_own(root):
 
 
 def test_the_evaluation_report_gets_the_rules_pass_mark(tmp_path):
-    from coordkit.report import _parameters
+    from coordkit.cohort.report import _parameters
 
     settings = load_settings(checkout(tmp_path, "\n[tool.coordkit.certification]\ncompletion_test_pass_percent = 65\n"))
     params = _parameters(settings, data_dir=tmp_path, cohort="x", figures=tmp_path)
@@ -101,7 +101,7 @@ def test_the_syllabus_path_is_a_setting(tmp_path, settings, root):
     assert settings.syllabus == root / "book" / "syllabus.yml"
     moved = load_settings(checkout(tmp_path, 'syllabus = "content/units.yml"\n'))
     assert moved.syllabus == tmp_path / "content" / "units.yml"
-    from coordkit.report import _parameters
+    from coordkit.cohort.report import _parameters
 
     assert _parameters(moved, data_dir=tmp_path, cohort="x", figures=tmp_path)["syllabus_path"] == str(moved.syllabus)
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coordkit.banks import load_bank, load_banks
+from coordkit.content.banks import load_bank, load_banks
 from coordkit.cohort import (
     assignment_percent, consultation_outcomes, final_manual_marks, followup_vs_records, load_cohort, pre_post,
     reaction_summary,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from coordkit.simulate import REACTION_COMMENTS
+from coordkit.cohort.simulate import REACTION_COMMENTS
 from coordkit.content.themes import THEMES, code_comments, theme_table, tone
 
 SIMULATED = [(theme, t, phrase) for theme, bank in REACTION_COMMENTS.items() for t, phrases in bank.items()

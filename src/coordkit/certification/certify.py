@@ -1,6 +1,6 @@
 """Certification as a rule: who is certified, who is refused and why, and who may renew.
 
-The rule lives in one place, `CertificationRule` in coordkit.certification.rule, overridable in
+The rule lives in one place, `CertificationRule` in coordkit.rule, overridable in
 pyproject.toml under [tool.coordkit.certification]. A trainee is certified when every gate is passed
 (curriculum §3: TP1 confirmation test -> practical exercises -> Training Program 2 -> completion
 test -> certification):
@@ -43,7 +43,7 @@ from ..errors import DatasetError
 from .decide import Decision, decide_all, decide_renewal, renewal_opens_on
 from .records import SCHEMAS, load_records
 from .register import Certificate, default_register_url, open_register, split_fields
-from .rule import VALIDITY_FACT, CertificationRule, rule_for
+from ..rule import VALIDITY_FACT, CertificationRule, rule_for
 def validity_notes(rule: CertificationRule, facts) -> tuple[str, ...]:
     """Footnotes for certificates when the validity period is not confirmed by ISA."""
     fact = facts[VALIDITY_FACT]

@@ -1,5 +1,5 @@
 """The gates of certification and of renewal, decided for one trainee or certificate from the
-scores, the attendance and the personal records, against the certification rule (coordkit.certification.rule).
+scores, the attendance and the personal records, against the certification rule (coordkit.rule).
 Every gate is checked, so a refusal lists all the gates that failed, each with the score against the mark."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .rule import CertificationRule
+from ..rule import CertificationRule
 from .schema import Certificate
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def cmd_book_notebooks(args) -> int:
-    from ..book_notebooks import export_notebooks
+    from ..book.notebooks import export_notebooks
     from ..config import load_settings
 
     settings = load_settings(Path(args.root) if args.root else None)

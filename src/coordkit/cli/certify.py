@@ -37,7 +37,7 @@ def _settings(args):
 
 def _register_url(args, settings) -> str:
     from ..config import absolute_db_url
-    from ..register import default_register_url
+    from ..certification.register import default_register_url
 
     if getattr(args, "register_url", None):
         return absolute_db_url(args.register_url, Path.cwd())   # a relative SQLite path is taken from here
@@ -87,13 +87,13 @@ def cmd_certify(args) -> int:
     if result.decisions_csv:
         print(f"Decisions: {result.decisions_csv}")
     if not result.dry_run:
-        from ..register import display_url
+        from ..certification.register import display_url
         print(f"Register: {display_url(result.register_url)}")
     return 0
 
 
 def cmd_verify(args) -> int:
-    from ..register import verify_code
+    from ..certification.register import verify_code
 
     settings = _settings(args)
     answer = verify_code(args.code, register_url=_register_url(args, settings), today=args.date)
@@ -102,8 +102,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_renewals(args) -> int:
-    from ..facts import parse_age
-    from ..register import renewals_due
+    from ..content.facts import parse_age
+    from ..certification.register import renewals_due
 
     settings = _settings(args)
     due = renewals_due(register_url=_register_url(args, settings), within_days=parse_age(args.within),
@@ -140,7 +140,7 @@ def cmd_renew(args) -> int:
 
 
 def cmd_register_check(args) -> int:
-    from ..register import check_register
+    from ..certification.register import check_register
 
     settings = _settings(args)
     result = check_register(register_url=_register_url(args, settings), head=args.head)
@@ -149,7 +149,7 @@ def cmd_register_check(args) -> int:
 
 
 def cmd_register_export(args) -> int:
-    from ..register import export_register
+    from ..certification.register import export_register
 
     settings = _settings(args)
     out = Path(args.out) if args.out else settings.reports_dir / "register_public.csv"
@@ -161,7 +161,7 @@ def cmd_register_export(args) -> int:
 
 
 def cmd_register_history(args) -> int:
-    from ..register import certificate_history
+    from ..certification.register import certificate_history
 
     settings = _settings(args)
     cert, events = certificate_history(args.certificate_id, register_url=_register_url(args, settings))
@@ -180,7 +180,7 @@ def cmd_register_history(args) -> int:
 
 
 def cmd_register_amend(args) -> int:
-    from ..register import AMENDABLE, amend_certificate
+    from ..certification.register import AMENDABLE, amend_certificate
 
     settings = _settings(args)
     changes = {k: getattr(args, k) for k in AMENDABLE if getattr(args, k, None) is not None}

@@ -55,8 +55,8 @@ def _check_gradebook(settings) -> None:
 
 
 def _banks(settings, ids=None):
-    from ..banks import load_banks
-    from ..facts import load_facts
+    from ..content.banks import load_banks
+    from ..content.facts import load_facts
 
     return load_banks(settings.items_dir, load_facts(settings.facts), ids or None, rubrics_dir=settings.rubrics_dir)
 

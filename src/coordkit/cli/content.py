@@ -17,7 +17,7 @@ def cmd_book_build(args) -> int:
 
 
 def cmd_facts_check(args) -> int:
-    from ..facts import load_facts
+    from ..content.facts import load_facts
 
     settings = _settings(args)
     registry = load_facts(Path(args.file) if args.file else settings.facts)
@@ -30,7 +30,7 @@ def cmd_facts_check(args) -> int:
 def cmd_facts_review(args) -> int:
     import datetime as dt
 
-    from ..facts import REVIEW_KINDS, load_facts, parse_age, review_due
+    from ..content.facts import REVIEW_KINDS, load_facts, parse_age, review_due
 
     settings = _settings(args)
     registry = load_facts(settings.facts)
@@ -50,7 +50,7 @@ def cmd_facts_review(args) -> int:
 
 
 def cmd_easyja_check(args) -> int:
-    from ..easyja import RULES, check_file, count_by_rule
+    from ..content.easyja import RULES, check_file, count_by_rule
 
     findings = check_file(args.file)
     source = "-" if args.file == "-" else args.file
@@ -65,7 +65,7 @@ def cmd_easyja_check(args) -> int:
 def cmd_easyja_annotate(args) -> int:
     import sys
 
-    from ..easyja import annotate
+    from ..content.easyja import annotate
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     print("\n".join(annotate(line) if line.strip() else line for line in text.splitlines()))

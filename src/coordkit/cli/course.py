@@ -51,7 +51,7 @@ def cmd_demo(args) -> int:
 def cmd_simulate(args) -> int:
     from tqdm import tqdm
 
-    from ..simulate import simulate_cohort
+    from ..cohort.simulate import simulate_cohort
 
     settings = _settings(args)
     banks = _banks(settings, args.assignments)
@@ -80,7 +80,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from ..banks import bank_paths
+    from ..content.banks import bank_paths
     from ..course import step_path
     from ..errors import AssignmentError
     from ..grading import GradingError, grade_cohort
@@ -112,7 +112,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..export import export_grades
+    from ..course.export import export_grades
 
     settings = _settings(args)
     _check_gradebook(settings)
@@ -131,7 +131,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from ..report import run_evaluation
+    from ..cohort.report import run_evaluation
 
     settings = _settings(args)
     cohort = args.cohort or settings.default_cohort

@@ -13,7 +13,7 @@ def _settings(args):
 
 
 def cmd_course_create(args) -> int:
-    from ..hub import create_course
+    from ..course.hub import create_course
 
     result = create_course(_settings(args), args.course, group=args.group)
     from ..database import shown
@@ -28,7 +28,7 @@ def cmd_course_create(args) -> int:
 
 def cmd_hub_users(args) -> int:
     from ..config import for_course
-    from ..hub import HubAPI, HubError, create_accounts, read_roster
+    from ..course.hub import HubAPI, HubError, create_accounts, read_roster
 
     settings = _settings(args)
     course = for_course(settings, args.course)

@@ -6,8 +6,9 @@ of what to revise (`revision`), the evaluation statistics (`evaluation`: item an
 agreement, pre/post change, small-cell suppression), the synthetic cohort (`simulate`), the cohort
 report (`report`), its plots (`plotting`), lecturer capacity (`capacity`) and the hash registry of
 the bundled sample data (`datahash`). It may import the top-level modules (errors, config), the
-content packages (vocabularies, syllabus, item banks, facts, rubrics, themes) and the certification
-rule (pass marks, gates); `report` may read marks through `coordkit.marking`. It never imports the
+content packages (vocabularies, syllabus, item banks, facts, rubrics, themes), the certification
+rule (coordkit.rule: pass marks, gates) and the course package (`simulate.scratch` releases a
+throwaway course); `report` may read marks through `coordkit.marking`. It never imports the
 command line, and nothing here runs trainee code.
 
 This `__init__` re-exports the public API the old module ``coordkit.cohort`` had, so evaluator
@@ -15,7 +16,7 @@ notebooks keep writing ``from coordkit.cohort import load_cohort, read_table``. 
 pandas at import time; `evaluation`, `simulate`, `report` and `plotting` load on first use.
 """
 
-from ..vocab import (COMPETENCIES, FAILURE, GATES, ORG_TYPE_LABELS, ORG_TYPES, STAGE_LABELS, STAGES,
+from ..content.vocab import (COMPETENCIES, FAILURE, GATES, ORG_TYPE_LABELS, ORG_TYPES, STAGE_LABELS, STAGES,
                      SUCCESS, TOPICS)
 from .load import Cohort, load_cohort, wide_scores
 from .outcomes import (EXPERIENCE_BANDS, PERIOD_LABELS, PERIODS, SUBGROUPS, assignment_marks,

@@ -11,7 +11,7 @@ import math
 from typing import Sequence
 
 from ..errors import DatasetError
-from ..vocab import GATES, ORG_TYPE_LABELS, STAGE_LABELS, STAGES, SUCCESS
+from ..content.vocab import GATES, ORG_TYPE_LABELS, STAGE_LABELS, STAGES, SUCCESS
 from .load import Cohort
 from .tables import COMPETENCY_USE, OUTCOMES
 

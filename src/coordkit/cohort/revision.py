@@ -141,7 +141,7 @@ def module_labels(syllabus_path: Path | str) -> dict[str, str]:
     path = Path(syllabus_path)
     if not path.is_file():
         return {}
-    from ..syllabus import load_syllabus
+    from ..content.syllabus import load_syllabus
 
     return {u.code: f"{u.code} {u.name_ja}" for u in load_syllabus(path)}
 
@@ -151,8 +151,8 @@ def item_catalogue(items_dir: Path | str, facts_path: Path | str):
     competency, difficulty; and the banks' kinds (``bank_kind``: case_study | test | report)."""
     import pandas as pd
 
-    from ..banks import load_banks
-    from ..facts import load_facts
+    from ..content.banks import load_banks
+    from ..content.facts import load_facts
 
     rows = [{"assignment": b.id, "item": it.grade_id, "bank_kind": b.kind, "kind": "auto" if it.auto else "manual",
              "points": it.points, "unit": it.unit, "competency": it.competency, "difficulty": it.difficulty}
@@ -162,7 +162,7 @@ def item_catalogue(items_dir: Path | str, facts_path: Path | str):
 
 def rubric_levels(rubrics_dir: Path | str) -> dict[tuple[str, str, str], tuple[float, ...]]:
     """(assignment, grade_id, criterion) -> the declared level points of the rubric, for weighted kappa."""
-    from ..rubrics import load_rubrics
+    from ..content.rubrics import load_rubrics
 
     return {(a, cell.grade_id, c.id): tuple(lv.points for lv in c.levels)
             for a, rubric in load_rubrics(Path(rubrics_dir)).items() for cell in rubric.cells.values()

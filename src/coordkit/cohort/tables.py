@@ -11,7 +11,7 @@ from typing import Mapping
 
 from ..errors import DatasetError
 # the vocabularies (stages, gates, competencies, organisation types, prefectures, topics) are coordkit.vocab's
-from ..vocab import COMPETENCIES, FAILURE, ORG_TYPES, STAGES, SUCCESS, TOPICS
+from ..content.vocab import COMPETENCIES, FAILURE, ORG_TYPES, STAGES, SUCCESS, TOPICS
 
 KINDS = ("id", "str", "cat", "int", "float", "bool", "date")
 
@@ -174,7 +174,7 @@ def _first(mask) -> int:
 
 
 def _prefectures() -> tuple[str, ...]:
-    from ..vocab import PREFECTURES
+    from ..content.vocab import PREFECTURES
 
     return PREFECTURES
 

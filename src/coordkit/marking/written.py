@@ -37,8 +37,8 @@ def _stamp(*paths: Path) -> tuple:
 
 @lru_cache(maxsize=64)
 def _load_bank(items_dir: Path, facts: Path, rubrics_dir: Path, assignment: str, stamp: tuple):
-    from ..banks import load_banks
-    from ..facts import load_facts
+    from ..content.banks import load_banks
+    from ..content.facts import load_facts
 
     try:
         (bank,) = load_banks(items_dir, load_facts(facts), [assignment], rubrics_dir=rubrics_dir)

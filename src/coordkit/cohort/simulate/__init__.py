@@ -3,8 +3,10 @@ the evaluation reads (see the data dictionary). Everything here is fictional and
 
 The package owns the model and its assumptions (`model`: the trainees, their latent ability, answers
 under a simple item-response model), the tables generated from it (`generate`) and writing a cohort
-into a course and a cohort folder (`write`). It may import the top-level modules (errors, config),
-the content modules (item banks, vocabularies, syllabus, themes), the certification rule (pass marks)
+into a course and a cohort folder (`write`), and throwaway courses for tests and benchmarks with a
+simulated cohort submitted (`scratch`: it releases through coordkit.course). It may import the top-level modules (errors, config),
+the content modules (item banks, vocabularies, syllabus, themes), the course package (release), the
+certification rule (coordkit.rule: pass marks)
 and `coordkit.cohort.outcomes`; never the command line. The old path ``coordkit.simulate`` is this
 package, and it re-exports the public names the old module had.
 """

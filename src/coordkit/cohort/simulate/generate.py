@@ -10,9 +10,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ...banks import Bank, Item
+from ...content.banks import Bank, Item
 from ...rule import gate_pass_marks
-from ...vocab import GATES
+from ...content.vocab import GATES
 from .model import (BASE_DAYS, CONSULTATION_LANGUAGES, CONSULTATIONS_PER_TRAINEE, DOUBLE_MARK_MIN, DOUBLE_MARK_SHARE,
                     FOLLOWUP_AFTER_DAYS, FOLLOWUP_COMMENTS, MODEL_TEST, PARTNERS, REACTION_COMMENTS, RECORDS_BEFORE_DAYS,
                     REFER_BIAS, RENEWAL_BANKS, ROSTER_YEARS, TIMELINE, TOPIC_WEIGHTS, Trainee, _sigmoid, p_correct)
@@ -41,7 +41,7 @@ def module_effects(modules: Sequence[str], *, seed: int):
     complaint. Seeded: the same modules and seed give the same effects."""
     import pandas as pd
 
-    from ...themes import THEMES
+    from ...content.themes import THEMES
 
     rng = np.random.default_rng([seed, 55])
     effect = rng.normal(0.0, 0.3, len(modules))
@@ -279,7 +279,7 @@ def _pretest(frame, banks, rng):
 def _reaction(frame, modules, reached, *, seed: int):
     import pandas as pd
 
-    from ...themes import THEMES
+    from ...content.themes import THEMES
 
     modules = list(modules)
     if not modules:

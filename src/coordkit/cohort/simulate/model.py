@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...banks import Bank, Item
+from ...content.banks import Bank, Item
 from ...errors import CoordkitError
 from ...rule import DEFAULT_PASS_PERCENT
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ...banks import Bank
+from ...content.banks import Bank
 from ...config import Settings
 from ...errors import CoordkitError, OutputError
 from .generate import _bank_stage, generate_cohort
@@ -70,7 +70,7 @@ def survey_modules(settings: Settings, banks: Iterable[Bank]) -> list[str]:
     practice and Training Program 2) from book/syllabus.yml, or the banks' units without it."""
     path = settings.syllabus
     if path is not None and path.is_file():
-        from ...syllabus import load_syllabus
+        from ...content.syllabus import load_syllabus
 
         return [u.code for u in load_syllabus(path) if u.kind in ("subject", "practice", "group_training")]
     return sorted({u for b in banks for u in b.units})

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 DEFAULT_PASS_PERCENT = 60.0     # ASSUMPTION: curriculum Appendix A placeholder (60-70 %); not published by ISA
 

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..config import Settings
-from ..content.banks import Bank
-from .nbgrader import release_assignments
+from ...config import Settings
+from ...content.banks import Bank
+from ...course.nbgrader import release_assignments
 
 COURSE_FILES = ("nbgrader_config.py", "gradebook.db", "source", "release", "submitted")
 
@@ -28,7 +28,7 @@ def scratch_course(folder: Path, *, settings: Settings, banks: Iterable[Bank], t
                    progress: Callable[[str], None] | None = None) -> Settings:
     """A new course in `folder`: the course's nbgrader_config.py, every bank released with nbgrader,
     and a simulated cohort submitted. Returns its settings (see course_settings)."""
-    from ..cohort.simulate import simulate_cohort
+    from .write import simulate_cohort
 
     temp = course_settings(folder, settings=settings)
     temp.course_root.mkdir(parents=True, exist_ok=True)
