@@ -36,6 +36,10 @@ MOVED: dict[str, str] = {
     "coordkit.sphinx_search": "coordkit.book.extensions.search",
     "coordkit.sphinx_a11y": "coordkit.book.extensions.a11y",
     "coordkit.sphinx_nodes": "coordkit.book.extensions.nodes",
+    # M1: grading/ (coordkit.grading is now the package: its __init__ re-exports the old module's API)
+    "coordkit.sandbox": "coordkit.grading.sandbox",
+    "coordkit.nbgrader_plugins": "coordkit.grading.nbgrader_plugins",
+    "coordkit.feedback_page": "coordkit.grading.feedback_page",
 }
 
 
