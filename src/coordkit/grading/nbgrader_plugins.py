@@ -42,7 +42,7 @@ import uuid
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Int, Unicode
 
-from .rubrics import extract_markdown
+from ..content.rubrics import extract_markdown
 
 _REGIONS = [
     (re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?^[ \t]*#+[ \t]*END HIDDEN TESTS[^\n]*\n?", re.S | re.M),
@@ -445,7 +445,7 @@ class LiteralExecute(Preprocessor):
     def preprocess(self, nb, resources):
         from nbformat.v4 import new_output
 
-        from .checks import read_answer_cell
+        from ..checks import read_answer_cell
 
         sources, grade_cells, solution_ids = _source_cells(resources)
         notes: list[str] = []
