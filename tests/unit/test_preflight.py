@@ -7,8 +7,8 @@ import os
 import nbformat
 import pytest
 
-from coordkit.grading import preflight
-from coordkit.sandbox import Limits
+from coordkit.grading.preflight import preflight
+from coordkit.grading.sandbox import Limits
 
 ASSIGNMENT = "cs01_job_loss"
 DEFINITION = {"name": ASSIGNMENT, "notebooks": [{
