@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import OutputError
-from .preflight import fingerprint
+from .intake import fingerprint
 from .results import CohortGradeResult, GradingError, SubmissionOutcome
 from .sandbox import Limits
 from .worker import _WORKER_ENGINES, _fast_paths, _init_worker, _scratch_engine, _warm, grade_submission

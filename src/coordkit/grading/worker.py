@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .feedback import _feedback_exporter
-from .preflight import _failure_reason, _mb, _run_notes, _sandbox_notes, deduplicate, preflight
+from .intake import _failure_reason, _mb, _run_notes, _sandbox_notes, deduplicate, preflight
 from .sandbox import KERNEL_LOG, REPORT, Limits
 
 
