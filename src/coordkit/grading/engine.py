@@ -3,7 +3,7 @@ parallel processes, with a progress bar and a summary. Scores and feedback come 
 nbgrader (its Autograde and GenerateFeedback converters and gradebook).
 
 The trainee's notebook is data (engine "literal", the default): no cell of it is run. nbgrader's
-Execute preprocessor is replaced by coordkit.nbgrader_plugins.LiteralExecute, which reads each
+Execute preprocessor is replaced by coordkit.grading.nbgrader_plugins.LiteralExecute, which reads each
 autograded answer as one literal (`q3 = "2025-04-18"`, ast.literal_eval) and runs the assignment's
 test cells, taken from the gradebook (the course's own code, with the hidden tests), in the worker
 against those values only; nbgrader's SaveAutoGrades scores the result as usual. Anything else in
@@ -11,7 +11,7 @@ an answer cell, and every cell the trainee added, is listed in the grading notes
 (Formgrader), never run. SanitizeSubmission removes from the notebook whatever a browser could run
 (outputs, attachments, raw HTML cells, HTML in markdown, foreign metadata) before Formgrader and the
 feedback show it; only the notebooks and timestamp.txt of a submission folder are used. The previous
-engine (engine "kernel": each notebook run by nbgrader in a kernel confined by coordkit.sandbox) is
+engine (engine "kernel": each notebook run by nbgrader in a kernel confined by coordkit.grading.sandbox) is
 kept for comparison (`coordkit grade --engine kernel`, bench/autograde.py).
 
 How it works (and why the gradebook cannot be corrupted):
