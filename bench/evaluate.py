@@ -2,9 +2,9 @@
 
     python bench/evaluate.py [--trainees 10000] [--consultations 1000000] [--seed 1] [--repeat 3]
 
-Generates (vectorised, `coordkit.simulate.generate_cohort`) a cohort of 10,000 trainees with a
+Generates (vectorised, `coordkit.cohort.simulate.generate_cohort`) a cohort of 10,000 trainees with a
 million consultation records, writes the two largest tables to a temporary folder, then runs each
-step twice in the same process: with coordkit (`coordkit.cohort`, `coordkit.evaluation`) and with a
+step twice in the same process: with coordkit (`coordkit.cohort`, `coordkit.cohort.evaluation`) and with a
 plain pandas version of the same aggregation, the way an analyst would write it without the
 toolkit (string columns, merges, groupby-apply with Python functions). The two results are
 checked to be equal before anything is timed, so both sides compute the same thing.
@@ -131,7 +131,7 @@ def plain_pairs(rubric):
 
 def ours_items(cohort, assignment):
     from coordkit.cohort import wide_scores
-    from coordkit.evaluation import cronbach_alpha, item_analysis
+    from coordkit.cohort.evaluation import cronbach_alpha, item_analysis
 
     wide, maxm = wide_scores(cohort.scores, assignment=assignment)
     result = item_analysis(wide, max_marks=maxm)
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     from coordkit.banks import load_banks
     from coordkit.config import load_settings
     from coordkit.facts import load_facts
-    from coordkit.simulate import generate_cohort, make_trainees, survey_modules, write_tables
+    from coordkit.cohort.simulate import generate_cohort, make_trainees, survey_modules, write_tables
 
     settings = load_settings(ROOT)
     banks = load_banks(settings.items_dir, load_facts(settings.facts))

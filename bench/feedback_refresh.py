@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     from coordkit.course import generate_feedback
     from coordkit.grading.feedback_page import refresh_feedback
     from coordkit.marking import allocate
-    from coordkit.marking.core import answers, rubric_cell, save_mark
+    from coordkit.marking.marks import save_mark
+    from coordkit.marking.written import answers, rubric_cell
 
     with tempfile.TemporaryDirectory() as tmp:
         course = build_course(Path(tmp), args.trainees, args.seed)

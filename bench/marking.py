@@ -112,7 +112,7 @@ def bench_import(course, assignments, folder: Path):
     from nbgrader.api import Gradebook
 
     from coordkit.marking import allocate, queue
-    from coordkit.marking.core import find_answers
+    from coordkit.marking.written import find_answers
     from coordkit.marking.workbook import export_workbook, import_workbook
 
     for a in assignments:

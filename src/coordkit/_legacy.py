@@ -36,6 +36,18 @@ MOVED: dict[str, str] = {
     "coordkit.sphinx_search": "coordkit.book.extensions.search",
     "coordkit.sphinx_a11y": "coordkit.book.extensions.a11y",
     "coordkit.sphinx_nodes": "coordkit.book.extensions.nodes",
+    # the command line
+    "coordkit.cli_certify": "coordkit.cli.certify",
+    "coordkit.cli_hub": "coordkit.cli.hub",
+    "coordkit.cli_mark": "coordkit.cli.mark",
+    "coordkit.cli_book": "coordkit.cli.book",
+    # cohort/: the cohort tables, their evaluation, simulation, report and plots
+    "coordkit.evaluation": "coordkit.cohort.evaluation",
+    "coordkit.simulate": "coordkit.cohort.simulate",
+    "coordkit.report": "coordkit.cohort.report",
+    "coordkit.plotting": "coordkit.cohort.plotting",
+    "coordkit.capacity": "coordkit.cohort.capacity",
+    "coordkit.datahash": "coordkit.cohort.datahash",
     # M1: grading/ (coordkit.grading is now the package: its __init__ re-exports the old module's API)
     "coordkit.sandbox": "coordkit.grading.sandbox",
     "coordkit.nbgrader_plugins": "coordkit.grading.nbgrader_plugins",

@@ -1,6 +1,6 @@
 """`coordkit certify | verify | renewals | renew | register ...` through coordkit.cli.main, in a
 throw-away checkout (its own cohorts, reports and register). Until cli.py wires the commands in
-(`cli_certify.register(sub)` in build_parser), the fixture adds them to the real parser."""
+(`certify.register(sub)` in coordkit.cli.main.build_parser), the fixture adds them to the real parser."""
 
 import argparse
 import datetime as dt
@@ -10,7 +10,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from coordkit import cli, cli_certify
+from coordkit import cli
+from coordkit.cli import certify as cli_certify
 from coordkit.register import _check_char, open_register
 
 

@@ -112,6 +112,6 @@ def test_bundled_data_matches_its_hash_registry(root):
     for rel, expected in registry["files"].items():
         digest = hashlib.sha256((root / "datasets" / rel).read_bytes()).hexdigest()
         assert digest == expected, (f"datasets/{rel} changed: if on purpose, update its sha256 in "
-                                    "datasets/registry.yml (python -m coordkit.datahash)")
+                                    "datasets/registry.yml (python -m coordkit.cohort.datahash)")
     bundled = {str(p.relative_to(root / "datasets")) for p in (root / "datasets" / "sample").glob("*.csv")}
     assert bundled <= set(registry["files"]), f"unregistered data files: {bundled - set(registry['files'])}"

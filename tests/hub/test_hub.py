@@ -434,7 +434,7 @@ def test_the_whole_path_on_the_hub(site):
         "import json, sys, time\n"
         "from coordkit.config import load_settings, for_course\n"
         "from coordkit.marking import queue, save_mark\n"
-        "from coordkit.marking.core import rubric_cell\n"
+        "from coordkit.marking.written import rubric_cell\n"
         f"settings = for_course(load_settings({str(s.checkout)!r}), {s.cid!r})\n"
         "me = sys.argv[1]; took = []\n"
         "for entry in queue(settings, me):\n"

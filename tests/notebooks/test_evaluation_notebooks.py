@@ -60,7 +60,7 @@ def test_japanese_labels_render_without_missing_glyphs(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from coordkit.plotting import save_figure, use_japanese_font
+    from coordkit.cohort.plotting import save_figure, use_japanese_font
 
     family = use_japanese_font()
     assert "IPAex" in family
@@ -73,7 +73,7 @@ def test_japanese_labels_render_without_missing_glyphs(tmp_path):
 
 
 def test_a_cohort_with_only_case_studies_and_few_tables_still_reports(tmp_path, root, settings):
-    from coordkit.report import run_evaluation
+    from coordkit.cohort.report import run_evaluation
 
     data = tmp_path / "demo"
     data.mkdir()

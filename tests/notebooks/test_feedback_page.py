@@ -65,7 +65,8 @@ def marked(course):
     feedback refreshed; returns the answer, the rubric cell, the pages' digests before and the refresh."""
     from coordkit.grading.feedback_page import refresh_feedback
     from coordkit.marking import allocate
-    from coordkit.marking.core import answers, rubric_cell, save_mark
+    from coordkit.marking.marks import save_mark
+    from coordkit.marking.written import answers, rubric_cell
 
     allocate(course, ASSIGNMENT, ["sato"], double=0.0, seed=1)
     before = {s: _digest(p) for s, p in _pages(course).items()}
@@ -104,7 +105,7 @@ def test_a_marked_answer_shows_each_criterion_level_descriptor_and_comment(cours
 
 
 def test_unmarked_answers_await_marking_and_never_show_zero(course, marked):
-    from coordkit.marking.core import manual_items
+    from coordkit.marking.written import manual_items
 
     answer, _, _, _ = marked
     _, items = manual_items(course, ASSIGNMENT)
@@ -191,7 +192,8 @@ def test_axe_finds_no_wcag_a_or_aa_violation_on_the_feedback_page(course, marked
 def test_mark_feedback_after_a_session_rewrites_only_the_newly_marked_trainee(course, marked):
     """Last in this file (it marks a second trainee). `coordkit mark feedback` (no assignment: every assignment allocated for marking)."""
     from coordkit.grading.feedback_page import refresh_marked_feedback
-    from coordkit.marking.core import answers, rubric_cell, save_mark
+    from coordkit.marking.marks import save_mark
+    from coordkit.marking.written import answers, rubric_cell
 
     first = marked[0]
     other = next(a for a in sorted(answers(course, ASSIGNMENT), key=lambda a: (a.student, a.grade_id))

@@ -44,7 +44,7 @@ def allocated(course):
 
 
 def _levels(course, aid, pick):
-    from coordkit.marking.core import find_answer, rubric_cell
+    from coordkit.marking.written import find_answer, rubric_cell
 
     answer = find_answer(course, aid)
     cell = rubric_cell(course, answer.assignment, answer.grade_id)
@@ -62,7 +62,7 @@ def _bottom(c):
 def _grade(course, aid):
     from nbgrader.api import Gradebook
 
-    from coordkit.marking.core import find_answer
+    from coordkit.marking.written import find_answer
 
     a = find_answer(course, aid)
     with Gradebook(course.db_url, "coordkit") as gb:
@@ -74,7 +74,7 @@ def _grade(course, aid):
 def _slots(course):
     import sqlalchemy as sa
 
-    from coordkit.marking.core import allocation_table, engine
+    from coordkit.marking.store import allocation_table, engine
 
     with engine(course).connect() as conn:
         rows = conn.execute(sa.select(allocation_table.c.answer_id, allocation_table.c.slot,
@@ -172,7 +172,8 @@ def test_workbook_round_trip_and_an_all_or_nothing_import(course, allocated, tmp
     import openpyxl
 
     from coordkit.marking import MarkingError, queue
-    from coordkit.marking.core import find_answer, history
+    from coordkit.marking.marks import history
+    from coordkit.marking.written import find_answer
     from coordkit.marking.workbook import export_workbook, import_workbook
 
     marker = "lee"
@@ -215,7 +216,7 @@ def test_workbook_round_trip_and_an_all_or_nothing_import(course, allocated, tmp
     # an answer resubmitted since export is refused, by row
     first = rows[0][header.index("answer_id")].value
     answer = find_answer(course, first)
-    from coordkit.marking.core import _notebook_path
+    from coordkit.marking.written import _notebook_path
 
     path = _notebook_path(course, answer.student, answer.assignment, answer.notebook)
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -247,7 +248,7 @@ def _free_port() -> int:
 
 class Server:
     def __init__(self, course, marker):
-        from coordkit.cli_mark import serve_command
+        from coordkit.cli.mark import serve_command
 
         self.port = _free_port()
         self.token = os.urandom(8).hex()
@@ -344,7 +345,7 @@ def test_marking_with_the_keyboard_persists_and_formgrader_shows_the_same_score(
             assert page.input_value("#comment") == "要点は押さえています"
         assert not errors, errors
         # Formgrader (same server, nbgrader's own API) shows the same score for that cell
-        from coordkit.marking.core import find_answer
+        from coordkit.marking.written import find_answer
 
         for aid, n in marked:
             a = find_answer(course, aid)

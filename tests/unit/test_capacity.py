@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from coordkit.capacity import CohortDemand, certification_rate, plan_capacity, shortfall
+from coordkit.cohort.capacity import CohortDemand, certification_rate, plan_capacity, shortfall
 from coordkit.errors import DatasetError
 
 

@@ -340,3 +340,39 @@ def test_item_analysis_of_the_sample_covers_both_tests(root, settings):
     sat = cohort.enrolment[cohort.enrolment["stage"].isin(["tp1_check", "completion_test"])].groupby("stage").size()
     assert tests.loc["tp1_check", "n"] == sat["tp1_check"]                  # only the trainees who sat each test
     assert tests.loc["completion_test", "n"] == sat["completion_test"]
+
+
+# -- the package layout (issue 15): old paths keep working, the package re-exports the old API ---------
+
+OLD_PATHS = {"coordkit.evaluation": "coordkit.cohort.evaluation", "coordkit.simulate": "coordkit.cohort.simulate",
+             "coordkit.report": "coordkit.cohort.report", "coordkit.plotting": "coordkit.cohort.plotting",
+             "coordkit.capacity": "coordkit.cohort.capacity", "coordkit.datahash": "coordkit.cohort.datahash"}
+
+
+@pytest.mark.parametrize("old", sorted(OLD_PATHS))
+def test_an_old_module_path_is_the_moved_module_itself(old):
+    import importlib
+
+    new = importlib.import_module(OLD_PATHS[old])
+    assert importlib.import_module(old) is new           # a monkeypatch on either is seen by both
+
+
+@pytest.mark.parametrize("package", ["coordkit.cohort", "coordkit.cohort.evaluation", "coordkit.cohort.simulate"])
+def test_each_package_re_exports_its_public_names(package):
+    import importlib
+
+    mod = importlib.import_module(package)
+    missing = [name for name in mod.__all__ if not hasattr(mod, name)]
+    assert not missing, f"{package}.__all__ names what it does not define: {missing}"
+    assert len(mod.__all__) == len(set(mod.__all__))
+
+
+def test_what_the_evaluator_notebooks_import_from_the_old_paths_still_resolves():
+    from coordkit.cohort import (GATES, PERIOD_LABELS, ROLES, STAGE_LABELS, SUBGROUPS, TABLES,  # noqa: F401
+                                 RevisionRules, analyse_items, consultation_periods, load_cohort, rater_pairs,
+                                 read_table, table_markdown)
+    from coordkit.evaluation import ItemFlagRules, icc_ci, kappa_ci, suppress_small_cells  # noqa: F401
+    from coordkit.simulate import TIMELINE, generate_cohort  # noqa: F401
+
+    assert read_table.__module__ == "coordkit.cohort.tables"
+    assert suppress_small_cells.__module__ == "coordkit.cohort.evaluation.privacy"

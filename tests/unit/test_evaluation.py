@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from coordkit.errors import DatasetError
-from coordkit.evaluation import (
+from coordkit.cohort.evaluation import (
     alpha_if_deleted, cohen_kappa, cronbach_alpha, fleiss_kappa, icc, item_analysis, kr20,
     normalized_gain, paired_effect_size, paired_ttest, suppress_small_cells, wilcoxon_signed_rank,
 )
@@ -526,14 +526,14 @@ def test_suppression_rejects_non_counts():
     ("ICC(1,k)", (-0.88, 0.91)), ("ICC(A,k)", (0.07, 0.93)), ("ICC(C,k)", (0.68, 0.99)),
 ])
 def test_icc_confidence_intervals_match_pingouin(form, expected):
-    from coordkit.evaluation import icc, icc_ci
+    from coordkit.cohort.evaluation import icc, icc_ci
 
     low, high = icc_ci(icc(SHROUT_FLEISS), form)
     assert (round(low, 2), round(high, 2)) == expected
 
 
 def test_kappa_ci_brackets_kappa_narrows_with_more_answers_and_repeats():
-    from coordkit.evaluation import cohen_kappa, kappa_ci
+    from coordkit.cohort.evaluation import cohen_kappa, kappa_ci
 
     rng = np.random.default_rng(3)
     truth = rng.integers(0, 3, 400)
@@ -568,7 +568,7 @@ def _pairs_from_table(table):
     ("linear", 0.4701, (0.1845, 0.7558)),
 ])
 def test_asymptotic_kappa_ci_matches_sas(weights, expected_kappa, expected_ci):
-    from coordkit.evaluation import cohen_kappa, kappa_ci
+    from coordkit.cohort.evaluation import cohen_kappa, kappa_ci
 
     a, b = _pairs_from_table([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
     assert round(cohen_kappa(a, b, weights=weights, levels=[0, 1, 2]).kappa, 4) == expected_kappa
@@ -579,7 +579,7 @@ def test_asymptotic_kappa_ci_matches_sas(weights, expected_kappa, expected_ci):
 
 
 def test_kappa_ci_by_hand_for_perfect_and_chance_agreement():
-    from coordkit.evaluation import kappa_ci
+    from coordkit.cohort.evaluation import kappa_ci
 
     # perfect agreement on two balanced levels: kappa 1, ASE 0, so the interval is the point
     assert kappa_ci([0, 1] * 10, [0, 1] * 10) == (1.0, 1.0)

@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 
 
 def test_ranked_bars_alt_names_the_highest_and_lowest_bar_with_values(tmp_path):
-    from coordkit.plotting import ranked_bars, save_figure, use_japanese_font
+    from coordkit.cohort.plotting import ranked_bars, save_figure, use_japanese_font
 
     use_japanese_font()
 
@@ -31,7 +31,7 @@ def test_ranked_bars_alt_names_the_highest_and_lowest_bar_with_values(tmp_path):
 
 
 def test_a_plain_matplotlib_figure_is_described_from_its_bars(tmp_path):
-    from coordkit.plotting import save_figure, use_japanese_font
+    from coordkit.cohort.plotting import save_figure, use_japanese_font
 
     use_japanese_font()
     fig, ax = plt.subplots()
@@ -57,7 +57,7 @@ def test_report_puts_the_alt_text_on_the_img_and_refuses_an_image_without_one(tm
     from nbconvert import HTMLExporter
 
     from coordkit.errors import ToolError
-    from coordkit.report import _apply_alt_text
+    from coordkit.cohort.report import _apply_alt_text
 
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])

@@ -10,7 +10,7 @@ from coordkit.cohort import (
     reaction_summary,
 )
 from coordkit.errors import CoordkitError
-from coordkit.simulate import (
+from coordkit.cohort.simulate import (
     CONSULTATION_LANGUAGES, REACTION_COMMENTS, TABLE_FILES, TOPIC_WEIGHTS, answer_marks, fill_submission,
     generate_cohort, make_trainees, module_effects, p_correct, simulate_cohort, survey_modules, write_tables,
 )

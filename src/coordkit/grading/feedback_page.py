@@ -252,7 +252,7 @@ def refresh_marked_feedback(settings, *, assignment: str | None = None) -> list[
     for marking (what `coordkit mark feedback` runs after a marking session or a workbook import)."""
     import sqlalchemy as sa
 
-    from ..marking.core import _course, allocation_table, engine
+    from ..marking.store import _course, allocation_table, engine
 
     if assignment:
         assignments = [assignment]

@@ -54,7 +54,10 @@ def _markdown(text: str) -> str:
 def _handlers():
     from jupyter_server.base.handlers import APIHandler, JupyterHandler
 
-    from .core import MarkingError, answer_status, find_answer, manual_items, queue, rubric_cell, save_mark
+    from .allocation import queue
+    from .marks import answer_status, save_mark
+    from .store import MarkingError
+    from .written import find_answer, manual_items, rubric_cell
 
     class Base:
         @property

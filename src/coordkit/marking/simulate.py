@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import allocate, answer_status, find_answers, moderate, moderation_queue, queue, rubric_cell, save_mark
+from .allocation import allocate, moderation_queue, queue
+from .marks import answer_status, moderate, save_mark
+from .written import find_answers, rubric_cell
 
 LECTURERS = {"lecturer_a": -0.45, "lecturer_b": 0.0, "lecturer_c": 0.4}   # fictional; severity on the logit scale
 MODERATOR = "chief_lecturer"
@@ -87,7 +89,7 @@ def marking_summary(settings, assignments: list[str]) -> dict[str, int]:
     """How many written answers are final, moderated, await moderation or a second marker, or are unmarked."""
     import sqlalchemy as sa
 
-    from .core import _course, allocation_table, engine
+    from .store import _course, allocation_table, engine
 
     a = allocation_table.c
     with engine(settings).connect() as conn:

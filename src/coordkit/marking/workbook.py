@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import (MarkingError, find_answers, mark_entry, queue, record_many,
-                   rubric_cell)
+from .allocation import queue
+from .marks import mark_entry, record_many
+from .store import MarkingError
+from .written import find_answers, rubric_cell
 
 SHEET = "marking"
 FIXED = ("answer_id", "assignment", "question", "prompt", "answer", "comment")
@@ -48,7 +50,7 @@ def export_workbook(settings, marker: str, out: Path, *, assignment: str | None 
     cells = {(a.assignment, a.grade_id): rubric_cell(settings, a.assignment, a.grade_id) for a in answers}
     criteria = _criteria_columns(cells.values())
     prompts = {}
-    from .core import manual_items
+    from .written import manual_items
 
     for (asg, gid) in cells:
         bank, items = manual_items(settings, asg)
@@ -209,7 +211,8 @@ def import_workbook(settings, marker: str, path: Path) -> Imported:
 
 def _own_latest(settings, marker: str, ids: list[str]) -> dict:
     """The marker's latest first/second mark of each answer in `ids` (batched queries)."""
-    from .core import _course, _marks_of, engine
+    from .marks import _marks_of
+    from .store import _course, engine
 
     with engine(settings).connect() as conn:
         marks = _marks_of(conn, _course(settings), ids)

@@ -21,7 +21,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from .errors import DatasetError
+from ..errors import DatasetError
 
 
 @dataclass(frozen=True)

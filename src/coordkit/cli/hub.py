@@ -7,16 +7,16 @@ from pathlib import Path
 
 
 def _settings(args):
-    from .config import load_settings
+    from ..config import load_settings
 
     return load_settings(Path(args.root) if args.root else None)
 
 
 def cmd_course_create(args) -> int:
-    from .hub import create_course
+    from ..hub import create_course
 
     result = create_course(_settings(args), args.course, group=args.group)
-    from .database import shown
+    from ..database import shown
 
     print(f"course {result.course_id}: {result.folder} (group {result.group or '-'}, mode 2770)")
     print(f"  gradebook: {shown(result.db_url)}" + (" (database created)" if result.database_created else ""))
@@ -27,8 +27,8 @@ def cmd_course_create(args) -> int:
 
 
 def cmd_hub_users(args) -> int:
-    from .config import for_course
-    from .hub import HubAPI, HubError, create_accounts, read_roster
+    from ..config import for_course
+    from ..hub import HubAPI, HubError, create_accounts, read_roster
 
     settings = _settings(args)
     course = for_course(settings, args.course)

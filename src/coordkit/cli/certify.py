@@ -1,6 +1,6 @@
 """The certification commands of `coordkit`: certify, verify, renewals, renew and
 register export|history|amend. Thin like the rest of the CLI: parse, call one library function,
-print. Wired in by coordkit.cli.build_parser with `cli_certify.register(sub)`.
+print. Wired in by coordkit.cli.main.build_parser with `certify.register(sub)`.
 
 Exit codes: 0 done (refusals are results, not errors); 1 a CoordkitError (one line on stderr);
 `verify` also answers 2 for an expired certificate and 3 for an unknown code, for scripts.
@@ -30,14 +30,14 @@ def _yes_no(text: str) -> bool:
 
 
 def _settings(args):
-    from .cli import _settings as settings_from_args
+    from .common import _settings as settings_from_args
 
     return settings_from_args(args)
 
 
 def _register_url(args, settings) -> str:
-    from .config import absolute_db_url
-    from .register import default_register_url
+    from ..config import absolute_db_url
+    from ..register import default_register_url
 
     if getattr(args, "register_url", None):
         return absolute_db_url(args.register_url, Path.cwd())   # a relative SQLite path is taken from here
@@ -49,7 +49,7 @@ def _indent(lines: list[str], first: str, width: int) -> list[str]:
 
 
 def cmd_certify(args) -> int:
-    from .certification import certify_cohort
+    from ..certification import certify_cohort
 
     settings = _settings(args)
     result = certify_cohort(args.cohort, settings=settings, on=args.date, scores=args.scores,
@@ -87,13 +87,13 @@ def cmd_certify(args) -> int:
     if result.decisions_csv:
         print(f"Decisions: {result.decisions_csv}")
     if not result.dry_run:
-        from .register import display_url
+        from ..register import display_url
         print(f"Register: {display_url(result.register_url)}")
     return 0
 
 
 def cmd_verify(args) -> int:
-    from .register import verify_code
+    from ..register import verify_code
 
     settings = _settings(args)
     answer = verify_code(args.code, register_url=_register_url(args, settings), today=args.date)
@@ -102,8 +102,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_renewals(args) -> int:
-    from .facts import parse_age
-    from .register import renewals_due
+    from ..facts import parse_age
+    from ..register import renewals_due
 
     settings = _settings(args)
     due = renewals_due(register_url=_register_url(args, settings), within_days=parse_age(args.within),
@@ -120,7 +120,7 @@ def cmd_renewals(args) -> int:
 
 
 def cmd_renew(args) -> int:
-    from .certification import renew_certificates
+    from ..certification import renew_certificates
 
     settings = _settings(args)
     result = renew_certificates(settings=settings, on=args.date, scores=args.scores,
@@ -140,7 +140,7 @@ def cmd_renew(args) -> int:
 
 
 def cmd_register_check(args) -> int:
-    from .register import check_register
+    from ..register import check_register
 
     settings = _settings(args)
     result = check_register(register_url=_register_url(args, settings), head=args.head)
@@ -149,7 +149,7 @@ def cmd_register_check(args) -> int:
 
 
 def cmd_register_export(args) -> int:
-    from .register import export_register
+    from ..register import export_register
 
     settings = _settings(args)
     out = Path(args.out) if args.out else settings.reports_dir / "register_public.csv"
@@ -161,7 +161,7 @@ def cmd_register_export(args) -> int:
 
 
 def cmd_register_history(args) -> int:
-    from .register import certificate_history
+    from ..register import certificate_history
 
     settings = _settings(args)
     cert, events = certificate_history(args.certificate_id, register_url=_register_url(args, settings))
@@ -180,7 +180,7 @@ def cmd_register_history(args) -> int:
 
 
 def cmd_register_amend(args) -> int:
-    from .register import AMENDABLE, amend_certificate
+    from ..register import AMENDABLE, amend_certificate
 
     settings = _settings(args)
     changes = {k: getattr(args, k) for k in AMENDABLE if getattr(args, k, None) is not None}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 
 def _settings(args):
-    from .config import load_settings
+    from ..config import load_settings
 
-    from .config import for_course
+    from ..config import for_course
 
     settings = for_course(load_settings(Path(args.root) if args.root else None), getattr(args, "course_id", None))
     return settings.with_overrides(db_url=getattr(args, "db_url", None))
@@ -43,7 +43,7 @@ def _share(text: str) -> float:
 
 
 def cmd_allocate(args) -> int:
-    from .marking import allocate
+    from ..marking import allocate
 
     result = allocate(_settings(args), args.assignment, args.markers.split(","), double=args.double, seed=args.seed)
     print(f"{args.assignment}: {result.new_answers} answers allocated now, {result.double_marked} of them to a "
@@ -54,7 +54,7 @@ def cmd_allocate(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .marking.core import allocation_table, answer_status, engine, queue
+    from ..marking.core import allocation_table, answer_status, engine, queue
     import sqlalchemy as sa
 
     settings = _settings(args)
@@ -79,7 +79,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .marking.workbook import export_workbook
+    from ..marking.workbook import export_workbook
 
     settings = _settings(args)
     out = Path(args.out or settings.reports_dir / "marking" / f"{args.marker}.xlsx")
@@ -90,7 +90,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .marking.workbook import import_workbook
+    from ..marking.workbook import import_workbook
 
     result = import_workbook(_settings(args), args.marker, Path(args.workbook))
     print(f"{result.applied} marks saved, {result.unchanged} unchanged, {result.blank} answers left unmarked.")
@@ -98,7 +98,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_moderate(args) -> int:
-    from .marking import moderate, moderation_queue
+    from ..marking import moderate, moderation_queue
 
     settings = _settings(args)
     if args.answer:
@@ -125,7 +125,7 @@ def cmd_moderate(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .marking import answer_status
+    from ..marking import answer_status
 
     status, final, marks = answer_status(_settings(args), args.answer)
     print(f"{args.answer}: {status}" + (f", final mark {final.score:g} by {final.marker}" if final else ""))
@@ -137,7 +137,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_scores(args) -> int:
-    from .marking import marks_frame
+    from ..marking import marks_frame
 
     settings = _settings(args)
     frame = marks_frame(settings, args.assignment)
@@ -149,7 +149,7 @@ def cmd_scores(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from .feedback_page import refresh_marked_feedback
+    from ..feedback_page import refresh_marked_feedback
 
     results = refresh_marked_feedback(_settings(args), assignment=args.assignment)
     if not results:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 
 def cmd_book_notebooks(args) -> int:
-    from .book_notebooks import export_notebooks
-    from .config import load_settings
+    from ..book_notebooks import export_notebooks
+    from ..config import load_settings
 
     settings = load_settings(Path(args.root) if args.root else None)
     out = Path(args.out) if args.out else settings.root / "_build" / "notebooks"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import Settings
-from .errors import DatasetError, OutputError, ToolError
+from ..config import Settings
+from ..errors import DatasetError, OutputError, ToolError
 
 # The order of the sections in the report (file stems); a notebook not listed comes after these.
 REPORT_ORDER = ("overview", "reaction", "learning", "rater_agreement", "behaviour_results", "subgroups",
@@ -46,7 +46,7 @@ def evaluation_notebooks(settings: Settings) -> list[Path]:
 
 def _parameters(settings: Settings, *, data_dir: Path, cohort: str, figures: Path,
                 gradebook: bool = False) -> dict[str, str | float]:
-    from .rule import gate_pass_marks
+    from ..rule import gate_pass_marks
 
     # pass_mark: the completion test's mark of the certification rule ([tool.coordkit.certification])
     params = {"pass_mark": gate_pass_marks(settings.certification)["completion_test"],
@@ -65,9 +65,9 @@ def gradebook_rubric_scores(gradebook_url: str, *, course_root: Path | str, proj
     (`coordkit.marking.marks_frame`: every first and second marker's latest mark; moderators' marks
     are not rater-agreement data). The same frame `coordkit mark scores` writes as rubric_scores.csv.
     ``trainees`` / ``assignments`` keep only this cohort's rows (a gradebook may hold other cohorts)."""
-    from .config import load_settings
-    from .errors import ConfigError
-    from .marking import marks_frame
+    from ..config import load_settings
+    from ..errors import ConfigError
+    from ..marking import marks_frame
 
     course_root = Path(course_root)
     if not (course_root / "nbgrader_config.py").is_file():
@@ -146,11 +146,11 @@ def run_evaluation(*, settings: Settings, cohort: str, data_dir: Path | None = N
     import papermill as pm
     from nbconvert import HTMLExporter
 
-    from .cohort import load_cohort
+    from .load import load_cohort
 
     data_dir = Path(data_dir or settings.cohorts_dir / cohort).resolve()
     if gradebook and not (settings.course_root / "nbgrader_config.py").is_file():
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(f"--gradebook: the course folder {settings.course_root} has no nbgrader_config.py, so "
                           f"it holds no marks; pick the course with --course-id, or leave out --gradebook to use "

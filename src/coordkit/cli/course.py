@@ -1,85 +1,20 @@
-"""The `coordkit` command. Thin: parse, call one library function, print. A CoordkitError becomes
-one line on stderr and exit code 1. Heavy imports stay inside the commands so --help is instant."""
+"""`coordkit demo | simulate | release | grade | export | evaluate`: a course's cycle, from release to
+the evaluation report (thin: each command calls one library function and prints)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from .errors import CoordkitError, debug_report, debug_requested
-
-
-def _settings(args):
-    from .config import for_course, load_settings
-
-    settings = for_course(load_settings(Path(args.root) if args.root else None), getattr(args, "course_id", None))
-    overrides = {}
-    if getattr(args, "db_url", None):
-        overrides["db_url"] = check_db_url(args.db_url)
-    if getattr(args, "reports", None):
-        overrides["reports_dir"] = Path(args.reports).resolve()
-    return settings.with_overrides(**overrides)
-
-
-def check_db_url(url: str) -> str:
-    """A --db-url that SQLAlchemy can use, or ConfigError naming it and the fix (no traceback)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    from .errors import ConfigError
-
-    try:
-        dialect = make_url(url).get_dialect()
-        getattr(dialect, "import_dbapi", getattr(dialect, "dbapi", lambda: None))()
-    except ArgumentError:
-        raise ConfigError(f"--db-url {url!r} is not a database URL; write it like sqlite:///gradebook.db "
-                          "or postgresql://user@host/coordkit") from None
-    except (NoSuchModuleError, ImportError) as exc:
-        raise ConfigError(f"--db-url {url!r}: its database driver is not installed ({exc}); install the "
-                          "driver (e.g. pip install psycopg) or use a sqlite:/// URL") from None
-    return url
-
-
-def _date_arg(text: str, *, option: str):
-    import datetime as dt
-
-    from .errors import ConfigError
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option} {text!r} is not a date in the calendar; write it as YYYY-MM-DD") from None
-def _check_gradebook(settings) -> None:
-    from .database import check_database
-
-    check_database(settings.db_url, where=f"{settings.root / 'pyproject.toml'} [tool.coordkit]"
-                   + (f" (course {settings.course_id})" if settings.course_id != "coordkit" else ""))
-
-
-def _banks(settings, ids=None):
-    from .banks import load_banks
-    from .facts import load_facts
-
-    return load_banks(settings.items_dir, load_facts(settings.facts), ids or None, rubrics_dir=settings.rubrics_dir)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; a cohort needs at least 1 trainee")
-    return value
+from .common import _banks, _check_gradebook, _positive, _settings
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     from dataclasses import replace
 
-    from .config import for_course
+    from ..config import for_course
 
     live = _settings(args)
     # the demo runs in its own course (courses/demo: folder, gradebook), never in a live one
@@ -116,7 +51,7 @@ def cmd_demo(args) -> int:
 def cmd_simulate(args) -> int:
     from tqdm import tqdm
 
-    from .simulate import simulate_cohort
+    from ..simulate import simulate_cohort
 
     settings = _settings(args)
     banks = _banks(settings, args.assignments)
@@ -134,7 +69,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .course import release_assignments, step_path
+    from ..course import release_assignments, step_path
 
     settings = _settings(args)
     _check_gradebook(settings)
@@ -145,11 +80,11 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .banks import bank_paths
-    from .course import step_path
-    from .errors import AssignmentError
-    from .grading import GradingError, grade_cohort
-    from .sandbox import Limits
+    from ..banks import bank_paths
+    from ..course import step_path
+    from ..errors import AssignmentError
+    from ..grading import GradingError, grade_cohort
+    from ..sandbox import Limits
 
     settings = _settings(args)
     if args.course:
@@ -177,7 +112,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_grades
+    from ..export import export_grades
 
     settings = _settings(args)
     _check_gradebook(settings)
@@ -196,7 +131,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .report import run_evaluation
+    from ..report import run_evaluation
 
     settings = _settings(args)
     cohort = args.cohort or settings.default_cohort
@@ -208,83 +143,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_book_build(args) -> int:
-    from .book import build_book
-
-    result = build_book(settings=_settings(args))
-    print(f"book: {result.html_dir / 'index.html'} ({result.seconds:.1f} s, {result.executed} page(s) executed)")
-    return 0
-
-
-def cmd_facts_check(args) -> int:
-    from .facts import load_facts
-
-    settings = _settings(args)
-    registry = load_facts(Path(args.file) if args.file else settings.facts)
-    verified = sum(1 for f in registry if f.verified is not None)
-    print(f"{registry.path}: {len(registry)} facts, all with a source and a record of how they were checked "
-          f"({verified} verified against the source, {len(registry) - verified} checked against something else)")
-    return 0
-
-
-def cmd_facts_review(args) -> int:
-    import datetime as dt
-
-    from .facts import REVIEW_KINDS, load_facts, parse_age, review_due
-
-    settings = _settings(args)
-    registry = load_facts(settings.facts)
-    days = parse_age(args.older_than)
-    today = _date_arg(args.today, option="--today") if args.today else dt.date.today()
-    due = review_due(registry, older_than_days=days, today=today)
-    if not due:
-        print(f"Nothing is due: every fact was verified against its source within {days} days before {today}, "
-              f"from an official source, and in force. ({len(registry)} facts)")
-        return 0
-    print(f"Due for review on {today} ({len(registry)} facts; review age {days} days):")
-    for kind, items in due.items():
-        print(f"\n{kind}: {len(items)} fact(s) — {REVIEW_KINDS[kind]}")
-        for item in items:
-            print(f"  {item.fact.id}  [{item.fact.source_kind}]  {item.detail}")
-    return 0
-
-
-def cmd_easyja_check(args) -> int:
-    from .easyja import RULES, check_file, count_by_rule
-
-    findings = check_file(args.file)
-    source = "-" if args.file == "-" else args.file
-    for finding in findings:
-        print(finding.one_line(source))
-    counts = count_by_rule(findings)
-    print(f"{len(findings)} finding(s)" + (": " + ", ".join(f"{r} {counts[r]}" for r in RULES if counts[r])
-                                          if findings else "; the text follows every rule"))
-    return 1 if findings else 0
-
-
-def cmd_easyja_annotate(args) -> int:
-    import sys
-
-    from .easyja import annotate
-
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    print("\n".join(annotate(line) if line.strip() else line for line in text.splitlines()))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coordkit", description=(
-        "Runs the training of ISA Support Coordinators for Foreign Nationals: the book, the graded "
-        "case studies and the cohort evaluation."))
-    parser.add_argument("--root", help="the coordkit checkout (default: found upwards from here)")
-    parser.add_argument("--debug", action="store_true",
-                        help="after a one-line error, print its full cause chain with tracebacks "
-                             "(also: environment variable COORDKIT_DEBUG=1)")
-    parser.add_argument("--course-id", metavar="ID",
-                        help="work in the course of this cohort (coordkit course create ID); default: the "
-                             "checkout's own course (course_root)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub) -> None:
     p = sub.add_parser("demo", help="run a whole training cycle on a simulated cohort")
     p.add_argument("--trainees", type=_positive, help="cohort size (default 60)")
     p.add_argument("--seed", type=int, help="random seed (default 2024)")
@@ -367,77 +226,3 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read the double marks for rater agreement from the course's gradebook (the marking "
                         "tables; pick the course with --course-id) instead of rubric_scores.csv")
     p.set_defaults(func=cmd_evaluate)
-
-    book = sub.add_parser("book", help="the curriculum book").add_subparsers(dest="book_command", required=True)
-    p = book.add_parser("build", help="build the book (warnings are errors, execution cached)")
-    p.add_argument("--reports")
-    p.set_defaults(func=cmd_book_build)
-    from . import cli_book
-
-    cli_book.register(book)
-
-    facts = sub.add_parser("facts", help="the facts registry").add_subparsers(dest="facts_command", required=True)
-    p = facts.add_parser("check", help="validate datasets/facts.yml")
-    p.add_argument("--file", help="another facts file to check")
-    p.set_defaults(func=cmd_facts_check)
-    p = facts.add_parser("review", help="list what is due in the registry, by kind (unread sources, third-party sources, pending rules, stale checks)")
-    p.add_argument("--older-than", default="180d", help="age, e.g. 180d, 6m, 1y (default 180d)")
-    p.add_argument("--today", help="reference date YYYY-MM-DD (default: today)")
-    p.set_defaults(func=cmd_facts_review)
-
-    easy = sub.add_parser("easyja", help="easy Japanese (やさしい日本語): check a text against the guideline's rules"
-                          ).add_subparsers(dest="easyja_command", required=True)
-    p = easy.add_parser("check", help="one line per sentence and rule broken; exit 1 if any", description=(
-        "Checks every sentence of a text or Markdown file against the rules of easy Japanese for residents "
-        "(在留支援のためのやさしい日本語ガイドライン): length, one clause, spaces between phrases, readings for "
-        "kanji written 漢字（かんじ）, difficult words, double negatives, passive forms, relative dates."))
-    p.add_argument("file", help="a UTF-8 text or Markdown file, or - for standard input")
-    p.set_defaults(func=cmd_easyja_check)
-    p = easy.add_parser("annotate", help="a first draft with spaces and readings added (check the readings)")
-    p.add_argument("file", help="a UTF-8 text file, or - for standard input")
-    p.set_defaults(func=cmd_easyja_annotate)
-
-    from . import cli_certify
-
-    cli_certify.register(sub)
-    from . import cli_mark
-
-    cli_mark.register(sub)
-    from . import cli_hub
-
-    cli_hub.register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    debug = debug_requested(args.debug)
-    try:
-        return args.func(args)
-    except CoordkitError as exc:
-        _print_error(str(exc), exc, debug=debug)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - a database that cannot be reached is one line too
-        sqlalchemy = sys.modules.get("sqlalchemy.exc")
-        if sqlalchemy is None or not isinstance(exc, sqlalchemy.SQLAlchemyError):
-            raise
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        url = getattr(args, "db_url", None) or "the gradebook in pyproject.toml [tool.coordkit] db_url"
-        _print_error(f"cannot use the database {url} ({detail}); check the URL (--db-url) and that "
-                     "the database is reachable", exc, debug=debug)
-        return 1
-    except KeyboardInterrupt:
-        print("coordkit: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-
-
-def _print_error(message: str, exc: BaseException, *, debug: bool) -> None:
-    """One line on stderr; with --debug (or COORDKIT_DEBUG=1) the full cause chain before it."""
-    if debug:
-        print(debug_report(exc), file=sys.stderr)
-    print(f"coordkit: error: {message}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """The hash registry of bundled data (datasets/registry.yml), pooch-style: every bundled file with
 its sha256, so that a silent change to the sample cohort fails the content tests.
 
-Regenerate after an intended change:  python -m coordkit.datahash
+Regenerate after an intended change:  python -m coordkit.cohort.datahash
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HEADER = ("# sha256 of every bundled data file (pooch-style registry); tests/content checks it.\n"
-          "# Regenerate after an intended change: python -m coordkit.datahash\n")
+          "# Regenerate after an intended change: python -m coordkit.cohort.datahash\n")
 PATTERNS = ("sample/*.csv",)
 
 
@@ -29,6 +29,6 @@ def write_registry(datasets_dir: Path) -> Path:
 
 
 if __name__ == "__main__":
-    from .config import find_root
+    from ..config import find_root
 
     print(write_registry(find_root() / "datasets"), file=sys.stderr)
