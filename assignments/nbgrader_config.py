@@ -40,10 +40,10 @@ c.IgnorePattern.pattern = r"[\s\S]"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from coordkit import feedback_page  # noqa: E402
-from coordkit.nbgrader_plugins import FeedbackRedaction  # noqa: E402
+from coordkit.grading import feedback_page  # noqa: E402
+from coordkit.grading.nbgrader_plugins import FeedbackRedaction  # noqa: E402
 
-# The page is coordkit's feedback template (src/coordkit/templates/coordkit_feedback, extending
+# The page is coordkit's feedback template (src/coordkit/grading/templates/coordkit_feedback, extending
 # nbgrader's): Japanese first with English marked lang="en", each answer labelled with its question,
 # a written answer's mark per rubric criterion or "採点待ち / awaiting marking", no script, WCAG AA.
 # This is the one place it is set: `coordkit grade`, marking and plain `nbgrader generate_feedback`.
@@ -53,18 +53,18 @@ feedback_page.configure(c)
 
 # Nothing a trainee wrote reaches the lecturer's browser as active content (Formgrader, feedback):
 # after nbgrader restores the locked cells, SanitizeSubmission drops outputs, attachments, raw cells,
-# foreign metadata and HTML in the trainee's markdown. See coordkit/nbgrader_plugins.py.
+# foreign metadata and HTML in the trainee's markdown. See coordkit/grading/nbgrader_plugins.py.
 # No trainee code runs on any path (`coordkit grade`, plain `nbgrader autograde`, Formgrader's
 # autograde button): LiteralExecute replaces nbgrader's Execute; it reads each answer as a literal
 # and runs the course's tests (from the gradebook) in a separate process against those values, so
 # every path gives the same per-cell scores. (`coordkit grade --engine kernel` swaps it back for a
-# kernel confined by coordkit.sandbox, followed by SanitizeOutputs.)
+# kernel confined by coordkit.grading.sandbox, followed by SanitizeOutputs.)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
                                     DeduplicateIds, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 
-from coordkit.nbgrader_plugins import LiteralExecute, SanitizeSubmission  # noqa: E402
+from coordkit.grading.nbgrader_plugins import LiteralExecute, SanitizeSubmission  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       SanitizeSubmission, CheckCellMetadata]

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from coordkit.course import generate_feedback
-    from coordkit.feedback_page import refresh_feedback
+    from coordkit.grading.feedback_page import refresh_feedback
     from coordkit.marking import allocate
     from coordkit.marking.marks import save_mark
     from coordkit.marking.written import answers, rubric_cell

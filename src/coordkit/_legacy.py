@@ -57,6 +57,11 @@ MOVED: dict[str, str] = {
     "coordkit.hub": "coordkit.course.hub",
     "coordkit.export": "coordkit.course.export",
     "coordkit.moodle": "coordkit.course.moodle",
+    # M1: grading/ (coordkit.grading is now the package: its __init__ re-exports the old module's API)
+    "coordkit.sandbox": "coordkit.grading.sandbox",
+    "coordkit.nbgrader_plugins": "coordkit.grading.nbgrader_plugins",
+    "coordkit.feedback_page": "coordkit.grading.feedback_page",
+    "coordkit.testproc": "coordkit.grading.testproc",
 }
 
 

@@ -160,7 +160,7 @@ def test_the_lecturer_sees_that_the_code_was_not_run(graded):
 # --- the separate test process (no course needed) ----------------------------------------------------
 
 def test_tests_run_apart_score_like_tests_run_in_process():
-    from coordkit.nbgrader_plugins import run_tests, run_tests_apart
+    from coordkit.grading.nbgrader_plugins import run_tests, run_tests_apart
 
     tests = [("q1", "assert q1 == 'a'"), ("q2", "assert q2 == 2, 'wrong'"), ("q3", "0.5")]
     values = {"q1": "a", "q2": 3}
@@ -171,7 +171,7 @@ def test_tests_run_apart_score_like_tests_run_in_process():
 def test_a_test_that_never_ends_or_exhausts_memory_scores_zero_and_the_grader_goes_on():
     import os
 
-    from coordkit.nbgrader_plugins import run_tests_apart
+    from coordkit.grading.nbgrader_plugins import run_tests_apart
 
     looped = run_tests_apart([("q1", "while True: pass"), ("q2", "pass")], {}, seconds=2)
     assert [kind for kind, _ in looped] == ["error", "error"] and "longer than 2 s" in looped[0][1][1]

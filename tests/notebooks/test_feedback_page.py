@@ -63,7 +63,7 @@ def _section(page: str, grade_id: str) -> str:
 def marked(course):
     """One written answer of one trainee marked (top level on every criterion, with a comment), then
     feedback refreshed; returns the answer, the rubric cell, the pages' digests before and the refresh."""
-    from coordkit.feedback_page import refresh_feedback
+    from coordkit.grading.feedback_page import refresh_feedback
     from coordkit.marking import allocate
     from coordkit.marking.marks import save_mark
     from coordkit.marking.written import answers, rubric_cell
@@ -80,7 +80,7 @@ def marked(course):
 
 
 def test_only_the_trainee_whose_mark_changed_gets_new_feedback(course, marked):
-    from coordkit.feedback_page import refresh_feedback
+    from coordkit.grading.feedback_page import refresh_feedback
 
     answer, _, before, refreshed = marked
     assert refreshed.regenerated == [answer.student]
@@ -191,7 +191,7 @@ def test_axe_finds_no_wcag_a_or_aa_violation_on_the_feedback_page(course, marked
 
 def test_mark_feedback_after_a_session_rewrites_only_the_newly_marked_trainee(course, marked):
     """Last in this file (it marks a second trainee). `coordkit mark feedback` (no assignment: every assignment allocated for marking)."""
-    from coordkit.feedback_page import refresh_marked_feedback
+    from coordkit.grading.feedback_page import refresh_marked_feedback
     from coordkit.marking.marks import save_mark
     from coordkit.marking.written import answers, rubric_cell
 

@@ -25,7 +25,7 @@ from coordkit.content.banks import load_banks
 from coordkit.course import autograde, export_scores
 from coordkit.cohort.simulate.scratch import copy_course, scratch_course
 from coordkit.grading import grade_cohort
-from coordkit.sandbox import MiB, Limits
+from coordkit.grading.sandbox import MiB, Limits
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ def _hostile(released: dict, bank, course, outside) -> dict[str, dict]:
         "class _Any(str):\n    __eq__ = lambda self, other: True\n    __hash__ = str.__hash__\n"
         "_c.answer = lambda *a, **k: _Any('x')\n_c.normalize = lambda *a, **k: _Any('x')\n"), base=wrong)
     code_attack("h_audit_off", "import sys\nsys.addaudithook(lambda *a: None)\n"
-                               "__import__('coordkit.sandbox').sandbox.guard = lambda: None")
+                               "__import__('coordkit.grading.sandbox').grading.sandbox.guard = lambda: None")
     # -- hidden tests and the environment into feedback: nothing of it runs ------------------------
     hooks = copy.deepcopy(empty)
     _prepend(hooks, f"{first}_answer", "get_ipython().events.register('pre_run_cell', lambda *a: print(In, Out))")

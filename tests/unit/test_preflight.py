@@ -1,5 +1,5 @@
-"""Submission preflight (coordkit.grading.preflight): what is quarantined before nbgrader or a checker ever
-reads a submission, decided on the files alone, without kernels. A trainee's folder is untrusted data."""
+"""Submission preflight (coordkit.grading.intake.preflight): what is quarantined before nbgrader or a
+checker ever reads a submission, decided on the files alone, without kernels. A trainee's folder is untrusted data."""
 
 import json
 import os
@@ -7,8 +7,8 @@ import os
 import nbformat
 import pytest
 
-from coordkit.grading import preflight
-from coordkit.sandbox import Limits
+from coordkit.grading.intake import preflight
+from coordkit.grading.sandbox import Limits
 
 ASSIGNMENT = "cs01_job_loss"
 DEFINITION = {"name": ASSIGNMENT, "notebooks": [{

@@ -11,7 +11,7 @@ from coordkit.content.notebooks import build_notebook
 from coordkit.content.rubrics import (BEGIN, END, check_rubric, extract_markdown, load_rubric, load_rubrics,
                                       render_markdown)
 from coordkit.errors import AssignmentError
-from coordkit.nbgrader_plugins import FeedbackRedaction, append_rubrics, source_rubrics
+from coordkit.grading.nbgrader_plugins import FeedbackRedaction, append_rubrics, source_rubrics
 
 GOOD = """\
 assignment: cs99_test
@@ -164,7 +164,7 @@ def test_the_feedback_preprocessor_reads_the_rubrics_from_the_course_source(cs01
 
 
 def test_failed_tests_and_warnings_are_neutral_in_feedback():
-    from coordkit.nbgrader_plugins import NOT_CORRECT, redact_outputs
+    from coordkit.grading.nbgrader_plugins import NOT_CORRECT, redact_outputs
 
     outputs = [
         nbformat.v4.new_output("stream", name="stderr", text="UserWarning: something"),

@@ -1,4 +1,4 @@
-"""The grader-side sandbox's decisions (coordkit.sandbox), checked directly and without a kernel: the audit
+"""The grader-side sandbox's decisions (coordkit.grading.sandbox), checked directly and without a kernel: the audit
 hook's verdict on each event a trainee's code can raise, the read list, the policy and limits that reach the
 kernel. tests/notebooks/test_hostile.py runs real hostile submissions through a sandboxed kernel."""
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from coordkit import sandbox
-from coordkit.sandbox import Limits, Policy
+from coordkit.grading import sandbox
+from coordkit.grading.sandbox import Limits, Policy
 
 
 @pytest.fixture

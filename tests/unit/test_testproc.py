@@ -1,11 +1,11 @@
-"""The test helper of `coordkit grade`'s workers (coordkit.testproc): the same outcomes as running the
+"""The test helper of `coordkit grade`'s workers (coordkit.grading.testproc): the same outcomes as running the
 course's tests in this process, the same limits, nothing left running once it is stopped."""
 
 import os
 
 import psutil
 
-from coordkit import testproc
+from coordkit.grading import testproc
 
 TESTS = [("q1", "assert q1 == 'a'"), ("q2", "assert q2 == 2, 'wrong'"), ("q3", "0.5"),
          ("q4", "from coordkit.checks import answer\nassert isinstance(answer, object)")]
@@ -13,7 +13,7 @@ VALUES = {"q1": "a", "q2": 3}
 
 
 def _helpers():
-    return [p for p in psutil.Process().children() if "coordkit.testproc" in " ".join(p.cmdline())]
+    return [p for p in psutil.Process().children() if "coordkit.grading.testproc" in " ".join(p.cmdline())]
 
 
 def test_the_helper_gives_the_outcomes_of_the_tests_run_here_and_stops_with_nothing_left():

@@ -6,7 +6,7 @@ autograded answer is read from its answer cell as data (coordkit.checks.read_ans
 assignment's test cells, taken from the gradebook (the course's own code, hidden tests included),
 run against those values only, in a separate process (forked per notebook by a small helper that holds
 nothing of any submission, and given only those literal values, with CPU, memory and time limits:
-coordkit.testproc.run_tests_apart), so the process that
+coordkit.grading.testproc.run_tests_apart), so the process that
 writes the gradebook runs no test. The course's nbgrader_config.py puts LiteralExecute in place of
 Execute, so plain `nbgrader autograde` and Formgrader's autograde button grade exactly as
 `coordkit grade` does. The test cells' outputs it writes are what
@@ -43,7 +43,7 @@ import uuid
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Int, Unicode
 
-from .rubrics import extract_markdown
+from ..content.rubrics import extract_markdown
 from .testproc import FORMAT_ERRORS, _error_parts, _outcome, run_test, run_tests, run_tests_apart  # noqa: F401
 
 _REGIONS = [
@@ -394,7 +394,7 @@ class LiteralExecute(Preprocessor):
     def preprocess(self, nb, resources):
         from nbformat.v4 import new_output
 
-        from .checks import read_answer_cell
+        from ..checks import read_answer_cell
 
         sources, grade_cells, solution_ids = _source_cells(resources)
         notes: list[str] = []

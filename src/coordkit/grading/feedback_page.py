@@ -262,9 +262,9 @@ def refresh_feedback(assignment: str, *, settings, students: list[str] | None = 
     from nbgrader.utils import capture_log
     from traitlets.config import Config
 
-    from .course import load_nbgrader_config
-    from .errors import CoordkitError
-    from .grading import _feedback_exporter
+    from ..course import load_nbgrader_config
+    from ..errors import CoordkitError
+    from .feedback import _feedback_exporter
 
     started = time.perf_counter()
     wanted = stale_feedback(assignment, settings=settings, students=students)
@@ -303,7 +303,7 @@ def refresh_marked_feedback(settings, *, assignment: str | None = None) -> list[
     for marking (what `coordkit mark feedback` runs after a marking session or a workbook import)."""
     import sqlalchemy as sa
 
-    from .marking.core import _course, allocation_table, engine
+    from ..marking.store import _course, allocation_table, engine
 
     if assignment:
         assignments = [assignment]

@@ -4,7 +4,7 @@ Stock nbgrader runs a submission with the grader's rights: it can read other tra
 source notebooks with their solutions and the gradebook, write anywhere, start programs, and run
 forever. coordkit grades every submission in a private working copy (the `autograded` folder of a
 private course root, see coordkit.grading) and starts its kernel through this module
-(`python -m coordkit.sandbox ...` in place of `python -m ipykernel_launcher ...`), which confines it
+(`python -m coordkit.grading.sandbox ...` in place of `python -m ipykernel_launcher ...`), which confines it
 in three layers before any trainee code runs:
 
 1. Operating-system limits, set in the kernel process before ipykernel starts, so that every thread
@@ -461,7 +461,7 @@ def guard() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m coordkit.sandbox --coordkit-policy=... -f <connection file>`: confine this process,
+    """`python -m coordkit.grading.sandbox --coordkit-policy=... -f <connection file>`: confine this process,
     then start an IPython kernel whose first line installs the guard."""
     argv = list(sys.argv[1:] if argv is None else argv)
     encoded = next((a for a in argv if a.startswith(POLICY_ARG)), None)
@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None) -> None:
     # ignore_cwd: the submission's folder is not an import path, so a file in it named like a module
     # the kernel imports later cannot run before the guard (the launcher itself runs with -I)
     kernelapp.launch_new_instance(argv=argv, ignore_cwd=True,
-                                  exec_lines=["__import__('coordkit.sandbox').sandbox.guard()"])
+                                  exec_lines=["__import__('coordkit.grading.sandbox').grading.sandbox.guard()"])
 
 
 # --- in the grader -----------------------------------------------------------------------------------
@@ -544,7 +544,7 @@ def execute_preprocessor():
                     raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
     class SandboxedKernelManager(AsyncKernelManager):
-        """Starts the kernel through coordkit.sandbox; waits in 5 ms steps, not 100 ms."""
+        """Starts the kernel through coordkit.grading.sandbox; waits in 5 ms steps, not 100 ms."""
 
         policy = Unicode("").tag(config=False)
 
@@ -562,15 +562,15 @@ def execute_preprocessor():
                 if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
                     # -I: isolated mode, neither the working folder nor PYTHON* variables decide
                     # what the launcher imports
-                    return cmd[:i] + ["-I", "-m", "coordkit.sandbox", POLICY_ARG + self.policy] + cmd[i + 2:]
+                    return cmd[:i] + ["-I", "-m", "coordkit.grading.sandbox", POLICY_ARG + self.policy] + cmd[i + 2:]
             raise SandboxUnavailable(f"kernel command {cmd!r} is not ipykernel; it cannot be sandboxed")
 
     class SandboxedExecute(Execute):
-        """nbgrader's Execute with the kernel confined by coordkit.sandbox (see its docstring)."""
+        """nbgrader's Execute with the kernel confined by coordkit.grading.sandbox (see its docstring)."""
 
         home = Unicode("", help="private HOME of the kernel").tag(config=True)
         deny = List(Unicode(), help="folders the kernel may never read").tag(config=True)
-        limits = Dict(help="coordkit.sandbox.Limits as a dict").tag(config=True)
+        limits = Dict(help="coordkit.grading.sandbox.Limits as a dict").tag(config=True)
         sandbox_status = Dict()
         _budget = Int(0)
 

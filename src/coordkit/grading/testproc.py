@@ -7,7 +7,7 @@ reaches the next notebook, and a test that loops, crashes or exhausts memory sco
 
 Forking the grading process itself costs more than the tests do (it holds nbgrader, nbconvert,
 SQLAlchemy: over a hundred MB of pages to copy and tear down for every notebook). So each grading
-process starts, on first use, one small helper (`python -m coordkit.testproc`): a fresh interpreter
+process starts, on first use, one small helper (`python -m coordkit.grading.testproc`): a fresh interpreter
 that imports only coordkit.checks and holds nothing of any submission. For each notebook it is sent
 the tests and the literal answers, forks a test process from itself (cheap: it is small) and sends
 back the outcomes. The helper is used only by `coordkit grade`'s workers (multiprocessing children,
@@ -180,7 +180,7 @@ class _TestServer:
         import subprocess
 
         self.pid_of_owner = os.getpid()
-        self.proc = subprocess.Popen([sys.executable, "-m", "coordkit.testproc", str(os.getpid())],
+        self.proc = subprocess.Popen([sys.executable, "-m", "coordkit.grading.testproc", str(os.getpid())],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      close_fds=True)
 
