@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import functools
 
-    from coordkit import nbgrader_plugins, testproc
+    from coordkit.grading import nbgrader_plugins, testproc
 
     # the tests run as in a `coordkit grade` worker: through this process's test helper
     nbgrader_plugins.run_tests_apart = functools.partial(testproc.run_tests_apart, helper=True)

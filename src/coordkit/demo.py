@@ -109,7 +109,7 @@ def run_demo(*, settings: Settings, trainees: int, seed: int, cohort: str | None
     result.seconds["mark"] = time.perf_counter() - t
 
     t = step(6, "Feedback after marking: regenerated with each written answer's levels and comment")
-    from .feedback_page import refresh_feedback
+    from .grading.feedback_page import refresh_feedback
 
     # nbgrader's own GenerateFeedback: it reads the marks from the gradebook and runs nothing a trainee
     # wrote (autograding again would flag every marked answer for review, as nbgrader does on

@@ -1,4 +1,4 @@
-"""The grader-side sandbox with a real kernel (coordkit.grading.sandbox.execute_preprocessor), on the public
+"""The grader-side sandbox with a real kernel (coordkit.grading.sandboxed_execute.execute_preprocessor), on the public
 jupyter_client and nbclient interfaces: the per-cell limit ends a runaway cell, the kernel's own output
 lands in kernel.log, the guard is reported active."""
 
@@ -15,7 +15,7 @@ def test_a_cell_over_its_time_limit_is_stopped_and_the_kernel_logs(tmp_path):
 
     from nbclient.exceptions import CellTimeoutError
 
-    from coordkit.grading.sandbox import execute_preprocessor
+    from coordkit.grading.sandboxed_execute import execute_preprocessor
 
     work, home = tmp_path / "work", tmp_path / "run" / "home"
     work.mkdir()

@@ -166,12 +166,14 @@ def test_the_sandbox_uses_no_other_private_jupyter_interface():
     from jupyter_client.manager import AsyncKernelManager
     from nbgrader.preprocessors import Execute
 
-    source = inspect.getsource(sandbox.execute_preprocessor)
+    from coordkit.grading import sandboxed_execute
+
+    source = inspect.getsource(sandboxed_execute.execute_preprocessor)
     names = set(re.findall(r"def (_[a-z]\w*)", source)) | set(re.findall(r"(?:self|super\(\))\.(_[a-z]\w*)", source))
     theirs = {n for n in names if any(hasattr(c, n) for c in (AsyncKernelClient, AsyncKernelManager, Execute))}
     assert theirs == PRIVATE_USED, f"private jupyter interfaces beyond the documented ones: {theirs - PRIVATE_USED}"
     for name in PRIVATE_USED:
-        assert name in sandbox.__doc__
+        assert name in sandboxed_execute.__doc__
 
 
 def test_the_private_jupyter_client_methods_exist_in_the_pinned_version():

@@ -84,7 +84,7 @@ def cmd_grade(args) -> int:
     from ..course import step_path
     from ..errors import AssignmentError
     from ..grading import GradingError, grade_cohort
-    from ..sandbox import Limits
+    from ..grading.sandbox import Limits
 
     settings = _settings(args)
     if args.course:

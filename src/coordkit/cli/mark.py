@@ -149,7 +149,7 @@ def cmd_scores(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from ..feedback_page import refresh_marked_feedback
+    from ..grading.feedback_page import refresh_marked_feedback
 
     results = refresh_marked_feedback(_settings(args), assignment=args.assignment)
     if not results:

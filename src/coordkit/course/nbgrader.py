@@ -205,11 +205,25 @@ def step_path(settings: Settings, step: str, *, student: str = ".", assignment: 
     release, submitted, autograded, feedback; student "." for source and release."""
     from nbgrader.coursedir import CourseDirectory
 
-    steps = ("source", "release", "submitted", "autograded", "feedback")
-    if step not in steps:
-        raise ValueError(f"step {step!r} is not one of {', '.join(steps)}")
-    coursedir = CourseDirectory(config=load_nbgrader_config(settings.course_root), root=str(settings.course_root))
-    return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment))
+    return step_folder(course_directory(settings), step, student=student, assignment=assignment)
+
+
+STEPS = ("source", "release", "submitted", "autograded", "feedback")
+
+
+def course_directory(settings: Settings):
+    """nbgrader's CourseDirectory of the course, configured by its nbgrader_config.py: create it once
+    and name many folders with `step_folder` (a loop over trainees)."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=load_nbgrader_config(settings.course_root), root=str(settings.course_root))
+
+
+def step_folder(coursedir, step: str, *, student: str = ".", assignment: str = ".") -> Path:
+    """`step_path` with a CourseDirectory made once (see course_directory)."""
+    if step not in STEPS:
+        raise ValueError(f"step {step!r} is not one of {', '.join(STEPS)}")
+    return Path(os.path.normpath(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment)))
 
 
 def load_nbgrader_config(course_root: Path):

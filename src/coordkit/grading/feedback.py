@@ -11,10 +11,12 @@ import re
 def _feedback_exporter():
     """nbgrader's feedback exporter (HTML) with its compiled templates kept on disk for the run:
     stock nbgrader compiles them once per command, a worker would compile them per submission. The
-    page itself is coordkit's feedback template, set in nbgrader_config.py (coordkit.feedback_page)."""
+    page itself is coordkit's feedback template, set in nbgrader_config.py for FeedbackPageExporter
+    (coordkit.grading.feedback_page.configure), which this class extends."""
     from jinja2 import FileSystemBytecodeCache
-    from nbconvert.exporters import HTMLExporter
     from traitlets import Unicode
+
+    from .feedback_page import FeedbackPageExporter
 
     from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
     from nbconvert.exporters.templateexporter import TemplateExporter
@@ -22,7 +24,7 @@ def _feedback_exporter():
     no_alt = re.compile(r"<img(?![^>]*\balt=)")
     focusable = re.compile(r'<div class="((?:[^"]* )?(?:jp-Cell-inputWrapper|jp-OutputArea-output)(?: [^"]*)?)"')
 
-    class FeedbackExporter(HTMLExporter):
+    class FeedbackExporter(FeedbackPageExporter):
         """nbconvert's HTMLExporter, whose last step (images without alternative text get one, inputs
         and outputs become focusable) is done on the template's known markup instead of re-parsing the
         whole page with BeautifulSoup, which took a third of the time per submission."""

@@ -4,7 +4,7 @@ beyond nbgrader's GetGrades, and regenerating feedback only where the marks chan
 - `FeedbackLabels` (a GenerateFeedback preprocessor, set in assignments/nbgrader_config.py) gives each
   graded cell the question it belongs to as its label (from the locked `<id>_prompt` cell of the
   course's notebook: "問7 この相談に含まれる課題を… / Question 7 Break the consultation…"), turns a
-  written answer's final mark (nbgrader's comment, written by `marking.core.feedback_text`) into
+  written answer's final mark (nbgrader's comment, written by `marking.publish.feedback_text`) into
   criteria, levels, descriptors and the marker's comment, and stamps the page with a digest of the
   submission's marks.
 - `refresh_feedback` compares that stamp with the gradebook and regenerates, with nbgrader's own
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import pass_context, pass_environment
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
@@ -30,7 +31,7 @@ TEMPLATE_NAME = "coordkit_feedback"
 TEMPLATE_FILE = "feedback_page.html.j2"    # not index.html.j2: it extends nbgrader's, found by that name
 DIGEST_META = "coordkit-marks"
 
-# the lines marking.core.feedback_text writes (one criterion per 「・」 line, its English under it)
+# the lines marking.publish.feedback_text writes (one criterion per 「・」 line, its English under it)
 _CRITERION = re.compile(r"^・(?P<ja>.+): (?P<points>\d+(?:\.\d+)?) / (?P<max>\d+(?:\.\d+)?) 点 — (?P<level>.*)$")
 _CRITERION_EN = re.compile(r"^  (?P<en>.+): (?P<points>\d+(?:\.\d+)?) / (?P<max>\d+(?:\.\d+)?) points — (?P<level>.*)$")
 _COMMENT_HEAD = "講師のコメント / Marker's comment:"
@@ -44,14 +45,23 @@ def nbgrader_template_dir() -> str:
     return str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates")
 
 
+class FeedbackPageExporter(HTMLExporter):
+    """nbconvert's HTMLExporter for feedback pages. It exists so that coordkit's template is set in its
+    own configuration section: set on HTMLExporter itself, Formgrader (which renders submissions with
+    an HTMLExporter and its `formgrade` template, reading the same nbgrader_config.py) would draw its
+    grading page with the feedback template and fail."""
+
+
 def configure(c) -> None:
     """The one place that makes nbgrader's feedback use coordkit's template (nbgrader_config.py calls
-    it; `coordkit grade`, marking and plain `nbgrader generate_feedback` all read that file)."""
-    c.HTMLExporter.template_name = TEMPLATE_NAME
-    c.HTMLExporter.template_file = TEMPLATE_FILE
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR), nbgrader_template_dir()]
-    c.HTMLExporter.filters = {"coordkit_markdown": "coordkit.feedback_page.cached_markdown",
-                              "coordkit_highlight": "coordkit.feedback_page.cached_highlight"}
+    it; `coordkit grade`, marking and plain `nbgrader generate_feedback` all read that file). Only
+    GenerateFeedback's exporter is affected; Formgrader keeps its own template."""
+    c.GenerateFeedback.exporter_class = f"{__name__}.FeedbackPageExporter"
+    c.FeedbackPageExporter.template_name = TEMPLATE_NAME
+    c.FeedbackPageExporter.template_file = TEMPLATE_FILE
+    c.FeedbackPageExporter.extra_template_basedirs = [str(TEMPLATE_DIR), nbgrader_template_dir()]
+    c.FeedbackPageExporter.filters = {"coordkit_markdown": f"{__name__}.cached_markdown",
+                                      "coordkit_highlight": f"{__name__}.cached_highlight"}
 
 
 # --- the page's two costly filters, remembered per process ------------------------------------------
@@ -122,7 +132,7 @@ def question_label(prompt: str) -> tuple[str, str] | None:
 
 
 def parse_feedback_text(text: str | None) -> dict | None:
-    """The criteria and the comment of a comment written by marking.core.feedback_text; None if the
+    """The criteria and the comment of a comment written by marking.publish.feedback_text; None if the
     comment is not in that form (written by hand in Formgrader: shown as it is)."""
     if not text:
         return None

@@ -91,7 +91,10 @@ def run_forked(tests: list[tuple[str, str]], namespace: dict, *, seconds: int = 
                 _die_with_parent()
             import resource
 
-            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+            # one second above the wall-clock budget: a single thread cannot use more CPU than wall time,
+            # so a loop always ends by the budget, with its reason ("took longer than N s"), and the
+            # CPU limit only stops what the wall clock would miss
+            resource.setrlimit(resource.RLIMIT_CPU, (seconds + 1, seconds + 1))
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
             data = pickle.dumps(run_tests(tests, namespace))
             with os.fdopen(write_fd, "wb") as out:

@@ -230,7 +230,7 @@ def grade_submission(task: dict) -> dict:
         if engine == "literal":
             replace = [LiteralExecute]
         else:
-            from .sandbox import execute_preprocessor
+            from .sandboxed_execute import execute_preprocessor
 
             replace = [execute_preprocessor()]
         steps = list(cfg.Autograde.get("autograde_preprocessors",

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...content.banks import Bank
 from ...config import Settings
+from ...course.nbgrader import course_directory, step_folder, step_path
 from ...errors import CoordkitError, OutputError
 from .generate import _bank_stage, generate_cohort
 from .model import TIMELINE, Trainee, answer_marks, fill_submission, make_trainees
@@ -82,14 +83,15 @@ MARKER = ".coordkit-simulated"
 def _remove_stale(settings: Settings, keep: set[str]) -> int:
     """Remove simulated trainees of an earlier, larger run (only folders this module marked)."""
     removed = 0
-    submitted = settings.course_root / "submitted"
+    coursedir = course_directory(settings)
+    submitted = step_folder(coursedir, "submitted")
     if not submitted.is_dir():
         return 0
     for folder in submitted.iterdir():
         if folder.name in keep or not (folder / MARKER).is_file():
             continue
         for stage in ("submitted", "autograded", "feedback"):
-            shutil.rmtree(settings.course_root / stage / folder.name, ignore_errors=True)
+            shutil.rmtree(step_folder(coursedir, stage, student=folder.name), ignore_errors=True)
         removed += 1
     return removed
 
@@ -97,7 +99,7 @@ def _remove_stale(settings: Settings, keep: set[str]) -> int:
 def _refuse_real_submissions(settings: Settings) -> None:
     """Simulation writes only into a course whose every submission folder it made itself (each holds
     the marker it writes): a folder without the marker is a real trainee's work, never overwritten."""
-    submitted = settings.course_root / "submitted"
+    submitted = step_path(settings, "submitted")
     if not submitted.is_dir():
         return
     real = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not (p / MARKER).is_file())
@@ -126,8 +128,9 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
     out_dir = settings.cohorts_dir / cohort
     result = SimulationResult(cohort=cohort, out_dir=out_dir, trainees=people)
     released = {}
+    coursedir = course_directory(settings)
     for bank in banks:
-        path = settings.course_root / "release" / bank.id / f"{bank.id}.ipynb"
+        path = step_folder(coursedir, "release", assignment=bank.id) / f"{bank.id}.ipynb"
         if not path.is_file():
             raise CoordkitError(f"{bank.id} is not released yet ({path} missing); run `coordkit release {bank.id}` first")
         released[bank.id] = json.loads(path.read_text(encoding="utf-8"))
@@ -142,11 +145,12 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
         due = dt.datetime.combine(day, dt.time(9, 0))
         chosen, marks = set(ids), {}
         for trainee in people:
-            folder = settings.course_root / "submitted" / trainee.trainee_id / bank.id
+            folder = step_folder(coursedir, "submitted", student=trainee.trainee_id, assignment=bank.id)
             if trainee.trainee_id not in chosen:
                 if folder.is_dir():
                     for where in ("submitted", "autograded", "feedback"):
-                        shutil.rmtree(settings.course_root / where / trainee.trainee_id / bank.id, ignore_errors=True)
+                        shutil.rmtree(step_folder(coursedir, where, student=trainee.trainee_id, assignment=bank.id),
+                                      ignore_errors=True)
                 result.skipped += 1
             else:
                 rng = np.random.default_rng([seed, b_index, index[trainee.trainee_id]])
@@ -163,8 +167,8 @@ def simulate_cohort(banks: Iterable[Bank], *, settings: Settings, trainees: int,
                 if changed:
                     (folder.parent / MARKER).touch()
                     # a changed submission is graded again: nbgrader only compares timestamps
-                    shutil.rmtree(settings.course_root / "autograded" / trainee.trainee_id / bank.id,
-                                  ignore_errors=True)
+                    shutil.rmtree(step_folder(coursedir, "autograded", student=trainee.trainee_id,
+                                              assignment=bank.id), ignore_errors=True)
                     result.written += 1
                 else:
                     result.unchanged += 1
