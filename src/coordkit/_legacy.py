@@ -16,7 +16,7 @@ import importlib.util
 import sys
 
 MOVED: dict[str, str] = {
-    # M4: content/ and book/ (coordkit.book is now the package: its __init__ re-exports build's API)
+    # content/ and book/ (coordkit.book is now the package: its __init__ re-exports build's API)
     "coordkit.facts": "coordkit.content.facts",
     "coordkit.syllabus": "coordkit.content.syllabus",
     "coordkit.glossary": "coordkit.content.glossary",
@@ -48,7 +48,7 @@ MOVED: dict[str, str] = {
     "coordkit.plotting": "coordkit.cohort.plotting",
     "coordkit.capacity": "coordkit.cohort.capacity",
     "coordkit.datahash": "coordkit.cohort.datahash",
-    # M3: certification/ and course/
+    # certification/ and course/
     "coordkit.register": "coordkit.certification.register",
     "coordkit.certificate": "coordkit.certification.certificate",
     "coordkit.migrations": "coordkit.certification.migrations",
@@ -57,7 +57,7 @@ MOVED: dict[str, str] = {
     "coordkit.hub": "coordkit.course.hub",
     "coordkit.export": "coordkit.course.export",
     "coordkit.moodle": "coordkit.course.moodle",
-    # M1: grading/ (coordkit.grading is now the package: its __init__ re-exports the old module's API)
+    # grading/ (coordkit.grading is now the package: its __init__ re-exports the old module's API)
     "coordkit.sandbox": "coordkit.grading.sandbox",
     "coordkit.nbgrader_plugins": "coordkit.grading.nbgrader_plugins",
     "coordkit.feedback_page": "coordkit.grading.feedback_page",
