@@ -10,3 +10,18 @@ def built_book(settings, tmp_path_factory):
     from coordkit.book import build_book
 
     return build_book(settings=settings.with_overrides(build_dir=tmp_path_factory.mktemp("book") / "_build"))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium (the system's, through Playwright), one per test module."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

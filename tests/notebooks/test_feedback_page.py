@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html as htmllib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -145,18 +144,6 @@ def test_page_language_english_marked_and_no_script(course, marked):
     assert '<span lang="en">/ awaiting marking' in page or '<span lang="en">/ Question' in page
     assert "<script" not in page.lower()
     assert "Content-Security-Policy" in page
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 def test_axe_finds_no_wcag_a_or_aa_violation_on_the_feedback_page(course, marked, chromium):

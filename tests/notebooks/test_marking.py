@@ -292,20 +292,6 @@ class Server:
             self.proc.kill()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
 def test_marking_with_the_keyboard_persists_and_formgrader_shows_the_same_score(course, allocated, chromium,
                                                                               tmp_path):
     from playwright.sync_api import expect

@@ -78,14 +78,7 @@ def _make_role(full: bool):
         except CoordkitError as exc:
             msg = inliner.reporter.warning(str(exc), line=lineno)
             return [inliner.problematic(rawtext, rawtext, msg)], [msg]
-        used = env.temp_data.setdefault("coordkit_facts_used", [])
-        if fact_id not in used:
-            used.append(fact_id)
-        if not hasattr(env, "coordkit_facts_used"):
-            env.coordkit_facts_used = {}
-        env.coordkit_facts_used.setdefault(env.docname, [])
-        if fact_id not in env.coordkit_facts_used[env.docname]:
-            env.coordkit_facts_used[env.docname].append(fact_id)
+        _note_use(env, fact_id)
         lang = _lang(app)
         if lang == "ja" and not full and fact.unit == "text" and fact.value_ja is None and re.search(
                 r"[A-Za-z]{2,}", str(fact.value)):
