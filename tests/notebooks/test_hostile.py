@@ -223,6 +223,12 @@ def _hostile(released: dict, bank, course, outside) -> dict[str, dict]:
                                                           "schema_version": 3}}})
     cases["h_forged_test_cell"] = {"files": nbfile(relabelled), "expect": "graded", "note": "not in the assignment",
                                    "total": 0.0}
+    # the course's last cell (answers_check: locked, not graded, never run by the grader) rewritten to
+    # set every answer to its key, the answer cells left empty
+    keyed = copy.deepcopy(empty)
+    _cell(keyed, "answers_check")["source"] = "\n".join(f'{g} = "{bank.item(g).key}"' for g in auto)
+    cases["h_forged_answers_check"] = {"files": nbfile(keyed), "expect": "graded", "note": "was edited",
+                                       "total": 0.0}
     # -- size and files ----------------------------------------------------------------------------------
     cases["h_missing_file"] = {"files": {"timestamp.txt": b"2025-01-20 09:00:00.000000 UTC"},
                                "expect": "quarantined", "reason": "missing file"}
@@ -333,7 +339,7 @@ HOSTILE = [
     "h_shadow_modules", "h_extra_files", "h_active_content", "h_computed_answer", "h_answer_in_added_cell",
     "h_bytes_answer", "h_syntax_error", "h_nested_literal", "h_many_cells", "h_invalid_json", "h_deep_json",
     "h_other_assignment", "h_deleted_test", "h_duplicated_cells", "h_edited_tests", "h_deleted_tests",
-    "h_forged_test_cell", "h_missing_file", "h_not_utf8", "h_huge_notebook", "h_huge_file", "h_many_files",
+    "h_forged_test_cell", "h_forged_answers_check", "h_missing_file", "h_not_utf8", "h_huge_notebook", "h_huge_file", "h_many_files",
     "h_symlink"]
 
 
